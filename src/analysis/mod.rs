@@ -1,0 +1,92 @@
+//! The analysis core: failure directions and everything derived from them. Free of UI types so
+//! the CLI, the explorer and library users share it.
+
+pub mod cache;
+pub mod captions;
+pub mod check;
+pub mod cv;
+pub mod direction;
+pub mod findings;
+pub mod intervene;
+pub mod linalg;
+pub mod metrics;
+pub mod preprocess;
+pub mod rank;
+pub mod svm;
+
+use crate::data::{Dataset, Split};
+use crate::error::{Error, Result};
+use direction::{fit_all, ClassFit, Direction, FitOptions};
+use preprocess::Standardizer;
+use serde::{Deserialize, Serialize};
+
+/// Everything fitted from a dataset: the transform and one direction (or skip) per class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub standardizer: Standardizer,
+    pub classes: Vec<ClassFit>,
+    pub options: FitOptions,
+}
+
+impl Model {
+    pub fn direction(&self, class: u32) -> Option<&Direction> {
+        self.classes
+            .get(class as usize)
+            .and_then(ClassFit::direction)
+    }
+
+    /// SVM decision values of `rows` for `class`'s direction: negative = likely failure.
+    pub fn decision_values(
+        &self,
+        dataset: &Dataset,
+        class: u32,
+        rows: &[usize],
+    ) -> Option<Vec<f64>> {
+        let direction = self.direction(class)?;
+        let mut scratch = vec![0.0f32; dataset.dim()];
+        Some(
+            rows.iter()
+                .map(|&i| {
+                    self.standardizer
+                        .transform_into(dataset.embeddings.row(i), &mut scratch);
+                    direction.svm.decision(&scratch)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The split the standardisation statistics come from: train when it has two rows or more,
+/// else val.
+pub fn statistics_rows(dataset: &Dataset) -> Result<(Split, Vec<usize>)> {
+    for split in [Split::Train, Split::Val] {
+        let rows: Vec<usize> = (0..dataset.len())
+            .filter(|&i| dataset.splits[i] == split)
+            .collect();
+        if rows.len() >= 2 {
+            return Ok((split, rows));
+        }
+    }
+    Err(Error::input(
+        &dataset.source,
+        "needs at least two train or val rows to standardise the embeddings",
+    ))
+}
+
+/// Fits the transform and every class's direction (no cache; see [`cache::fit_cached`]).
+pub fn fit_model(dataset: &Dataset, options: &FitOptions) -> Result<Model> {
+    if options.c_grid.is_empty() || options.c_grid.iter().any(|c| !(*c > 0.0 && c.is_finite())) {
+        return Err(Error::usage("the C grid must hold positive, finite values"));
+    }
+    if options.folds < 2 {
+        return Err(Error::usage("cross-validation needs at least 2 folds"));
+    }
+    let (split, rows) = statistics_rows(dataset)?;
+    let standardizer = Standardizer::fit(&dataset.embeddings, &rows, split);
+    let classes = fit_all(dataset, &standardizer, options);
+    Ok(Model {
+        standardizer,
+        classes,
+        options: options.clone(),
+    })
+}

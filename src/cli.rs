@@ -1,0 +1,545 @@
+//! The command line: clap definitions, and one function per subcommand.
+
+use crate::analysis::cache::{fit_cached, CacheUse};
+use crate::analysis::direction::FitOptions;
+use crate::analysis::findings::{all_findings, class_findings, FindingOptions};
+use crate::analysis::intervene::{select_pool, training_weights, WeightScheme};
+use crate::analysis::svm::SvmParams;
+use crate::analysis::Model;
+use crate::data::captions::{load_caption_bank, CaptionBank};
+use crate::data::{load_dataset, ColumnNames, Dataset, LoadOptions, Split};
+use crate::demo::{self, DemoOptions};
+use crate::error::{Error, Result};
+use crate::report::{self, export, json, write_atomically, Format};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const EXAMPLES: &str = "\
+Examples:
+  faultline demo                                  report on the built-in demo
+  faultline demo --write demo/                    write the demo as Parquet + captions + PNGs
+  faultline report data.parquet --captions captions.parquet
+  faultline report data.parquet --format json --out report.json
+  faultline export data.parquet --class dog --hardest 100 --out dog_hard.csv
+  faultline intervene data.parquet --weights soft --out weights.parquet
+  faultline intervene data.parquet --select 200 --out to_label.csv";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "faultline",
+    version,
+    about = "Find, name and fix where a classifier fails (Jain et al., ICLR 2023)",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The built-in demo: a synthetic world with planted failure modes
+    #[command(
+        after_help = "Examples:\n  faultline demo\n  faultline demo --format markdown\n  faultline demo --write demo/ && faultline report demo/demo.parquet --captions demo/captions.parquet"
+    )]
+    Demo(DemoArgs),
+    /// Fit a failure direction per class and report it
+    #[command(
+        after_help = "Examples:\n  faultline report data.parquet --captions captions.parquet\n  faultline report shards/ --class dog --format json"
+    )]
+    Report(ReportArgs),
+    /// Write a class's test rows ranked along its failure direction
+    #[command(
+        after_help = "Examples:\n  faultline export data.parquet --class dog --hardest 100 --out dog_hard.csv\n  faultline export data.parquet --class 3 --easiest 50 --out easy.parquet"
+    )]
+    Export(ExportArgs),
+    /// Training weights or pool rows that target the failure modes
+    #[command(
+        after_help = "Examples:\n  faultline intervene data.parquet --weights soft --out weights.parquet\n  faultline intervene data.parquet --select 200 --out to_label.csv"
+    )]
+    Intervene(InterveneArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Dataset: a Parquet file, an Arrow IPC file (.arrow/.feather) or a folder of Parquet shards
+    pub data: PathBuf,
+    /// Class names, one per line (overrides names found in the data)
+    #[arg(long, value_name = "FILE")]
+    pub classes: Option<PathBuf>,
+    /// Seed of the val/test split made when the data has no split column
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+    #[arg(
+        long,
+        default_value = "embedding",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub embedding_col: String,
+    #[arg(
+        long,
+        default_value = "label",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub label_col: String,
+    #[arg(
+        long,
+        default_value = "prediction",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub prediction_col: String,
+    #[arg(
+        long,
+        default_value = "correct",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub correct_col: String,
+    #[arg(
+        long,
+        default_value = "split",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub split_col: String,
+    #[arg(
+        long,
+        default_value = "confidence",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub confidence_col: String,
+    #[arg(
+        long,
+        default_value = "image",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub image_col: String,
+    #[arg(
+        long,
+        default_value = "id",
+        value_name = "NAME",
+        help_heading = "Columns"
+    )]
+    pub id_col: String,
+}
+
+impl DataArgs {
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            columns: ColumnNames {
+                embedding: self.embedding_col.clone(),
+                label: self.label_col.clone(),
+                prediction: self.prediction_col.clone(),
+                correct: self.correct_col.clone(),
+                split: self.split_col.clone(),
+                confidence: self.confidence_col.clone(),
+                image: self.image_col.clone(),
+                id: self.id_col.clone(),
+            },
+            classes_file: self.classes.clone(),
+            split_seed: self.split_seed,
+        }
+    }
+
+    fn load(&self) -> Result<Dataset> {
+        load_dataset(&self.data, &self.load_options())
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FitArgs {
+    /// Values of C to cross-validate, comma-separated
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1e-6,1e-5,1e-4,1e-3,1e-2,1e-1,1",
+        help_heading = "Fitting"
+    )]
+    pub c_grid: Vec<f64>,
+    /// Cross-validation folds
+    #[arg(long, default_value_t = 2, help_heading = "Fitting")]
+    pub folds: usize,
+    /// Seed of the fold assignment
+    #[arg(long, default_value_t = 0, help_heading = "Fitting")]
+    pub seed: u64,
+    /// Solver tolerance (scikit-learn's tol)
+    #[arg(long, default_value_t = 1e-4, help_heading = "Fitting")]
+    pub tol: f64,
+    /// Solver iteration limit
+    #[arg(long, default_value_t = 1000, help_heading = "Fitting")]
+    pub max_iter: usize,
+    /// Least lead of CV balanced accuracy over 0.5 that counts as a failure mode
+    #[arg(long, default_value_t = 0.05, help_heading = "Fitting")]
+    pub min_margin: f64,
+    /// Fit afresh and leave the cache alone
+    #[arg(long, help_heading = "Fitting")]
+    pub no_cache: bool,
+}
+
+impl FitArgs {
+    fn options(&self) -> Result<FitOptions> {
+        let mut grid = self.c_grid.clone();
+        if grid.iter().any(|c| !(*c > 0.0 && c.is_finite())) {
+            return Err(Error::usage("--c-grid values must be positive and finite"));
+        }
+        grid.sort_by(f64::total_cmp);
+        grid.dedup();
+        if self.folds < 2 {
+            return Err(Error::usage("--folds must be at least 2"));
+        }
+        if !(self.tol > 0.0) || self.max_iter == 0 {
+            return Err(Error::usage(
+                "--tol must be positive and --max-iter at least 1",
+            ));
+        }
+        Ok(FitOptions {
+            c_grid: grid,
+            folds: self.folds,
+            seed: self.seed,
+            svm: SvmParams {
+                tol: self.tol,
+                max_iter: self.max_iter,
+                ..SvmParams::default()
+            },
+            min_margin: self.min_margin,
+        })
+    }
+
+    fn fit(&self, dataset: &Dataset) -> Result<(Model, CacheUse)> {
+        fit_cached(dataset, &self.options()?, !self.no_cache)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Hardest and easiest test rows per class in the report
+    #[arg(long, default_value_t = 10)]
+    pub top_rows: usize,
+    /// Hard and easy captions per class in the report
+    #[arg(long, default_value_t = 5)]
+    pub top_captions: usize,
+    /// K of the check: accuracy of the K test images nearest each caption
+    #[arg(long, default_value_t = 50)]
+    pub check_k: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Write the demo as Parquet, a caption bank and PNG thumbnails into this folder
+    #[arg(long, value_name = "DIR")]
+    pub write: Option<PathBuf>,
+    /// Seed of the synthetic world
+    #[arg(long, default_value_t = 7)]
+    pub demo_seed: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Caption bank (Parquet/Arrow with text, embedding and optional class)
+    #[arg(long, value_name = "FILE")]
+    pub captions: Option<PathBuf>,
+    /// Only these classes (name or index; repeatable)
+    #[arg(long = "class", value_name = "NAME")]
+    pub classes: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The class (name or index)
+    #[arg(long)]
+    pub class: String,
+    /// The K hardest test rows (most negative decision value first)
+    #[arg(long, value_name = "K", conflicts_with = "easiest")]
+    pub hardest: Option<usize>,
+    /// The K easiest test rows (most positive first)
+    #[arg(long, value_name = "K")]
+    pub easiest: Option<usize>,
+    /// Output file: .csv or .parquet
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct InterveneArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Per-example weights for the train rows: soft, double-where-negative or balanced
+    #[arg(
+        long,
+        value_name = "SCHEME",
+        required_unless_present = "select",
+        conflicts_with = "select"
+    )]
+    pub weights: Option<String>,
+    /// The K pool rows per class most aligned with its failure direction
+    #[arg(long, value_name = "K")]
+    pub select: Option<usize>,
+    /// Output file: .csv or .parquet
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(args) => demo_command(args),
+        Command::Report(args) => report_command(args),
+        Command::Export(args) => export_command(args),
+        Command::Intervene(args) => intervene_command(args),
+    }
+}
+
+/// Refuses to overwrite an input file with an output.
+fn guard_output(out: &Path, inputs: &[&Path]) -> Result<()> {
+    let out_canonical = out.canonicalize().ok();
+    for input in inputs {
+        if out_canonical.is_some() && input.canonicalize().ok() == out_canonical {
+            return Err(Error::usage(format!(
+                "{}: the output would overwrite an input",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn emit(output: &OutputArgs, text: &str) -> Result<()> {
+    match &output.out {
+        Some(path) => write_atomically(path, |f| f.write_all(text.as_bytes())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
+}
+
+fn render(
+    output: &OutputArgs,
+    dataset: &Dataset,
+    model: &Model,
+    bank: Option<&CaptionBank>,
+    classes: Option<&[u32]>,
+    cache: CacheUse,
+) -> Result<()> {
+    let options = FindingOptions {
+        top_rows: output.top_rows,
+        top_captions: output.top_captions,
+        check_k: output.check_k,
+    };
+    let findings = all_findings(dataset, model, bank, classes, &options);
+    let report = json::report(
+        dataset,
+        model,
+        bank,
+        &findings,
+        cache == CacheUse::Hit,
+        output.top_rows,
+        output.top_captions,
+    );
+    let text = match output.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&report)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            s.push('\n');
+            s
+        }
+        Format::Table => report::table::render(&report),
+        Format::Markdown => report::markdown::render(&report),
+    };
+    emit(output, &text)
+}
+
+fn demo_command(args: DemoArgs) -> Result<()> {
+    let world = demo::generate(&DemoOptions {
+        seed: args.demo_seed,
+        ..DemoOptions::default()
+    });
+    if let Some(dir) = &args.write {
+        demo::write_demo(&world, dir)?;
+        eprintln!(
+            "wrote {} and {} with thumbnails under {}\nnext: faultline report {} --captions {}",
+            demo::write::DATASET_FILE,
+            demo::write::CAPTIONS_FILE,
+            dir.display(),
+            dir.join(demo::write::DATASET_FILE).display(),
+            dir.join(demo::write::CAPTIONS_FILE).display()
+        );
+        return Ok(());
+    }
+    let (model, cache) = args.fit.fit(&world.dataset)?;
+    render(
+        &args.output,
+        &world.dataset,
+        &model,
+        Some(&world.captions),
+        None,
+        cache,
+    )
+}
+
+fn resolve_class(dataset: &Dataset, name: &str) -> Result<u32> {
+    dataset.class_index(name).ok_or_else(|| {
+        let shown: Vec<&str> = dataset
+            .class_names
+            .iter()
+            .take(10)
+            .map(String::as_str)
+            .collect();
+        Error::usage(format!(
+            "unknown class '{name}'; classes are: {}{}",
+            shown.join(", "),
+            if dataset.num_classes() > 10 {
+                ", ..."
+            } else {
+                ""
+            }
+        ))
+    })
+}
+
+fn report_command(args: ReportArgs) -> Result<()> {
+    if let Some(out) = &args.output.out {
+        let mut inputs = vec![args.data.data.as_path()];
+        inputs.extend(args.captions.as_deref());
+        guard_output(out, &inputs)?;
+    }
+    let dataset = args.data.load()?;
+    let classes: Vec<u32> = args
+        .classes
+        .iter()
+        .map(|name| resolve_class(&dataset, name))
+        .collect::<Result<_>>()?;
+    let bank = match &args.captions {
+        Some(path) => Some(load_caption_bank(
+            path,
+            &dataset.class_names,
+            dataset.dim(),
+        )?),
+        None => None,
+    };
+    let (model, cache) = args.fit.fit(&dataset)?;
+    let selected = (!classes.is_empty()).then_some(classes.as_slice());
+    render(
+        &args.output,
+        &dataset,
+        &model,
+        bank.as_ref(),
+        selected,
+        cache,
+    )
+}
+
+fn export_command(args: ExportArgs) -> Result<()> {
+    export::FileKind::of(&args.out)?;
+    guard_output(&args.out, &[&args.data.data])?;
+    let (k, hardest_first) = match (args.hardest, args.easiest) {
+        (Some(k), None) => (k, true),
+        (None, Some(k)) => (k, false),
+        _ => return Err(Error::usage("give --hardest K or --easiest K")),
+    };
+    let dataset = args.data.load()?;
+    let class = resolve_class(&dataset, &args.class)?;
+    let (model, _) = args.fit.fit(&dataset)?;
+    let findings = class_findings(&dataset, &model, None, class, &FindingOptions::default());
+    if findings.ranking.is_empty() {
+        let why = match &findings.fit.outcome {
+            crate::analysis::direction::Outcome::Skipped { reason } => reason.clone(),
+            _ => "it has no test rows".to_string(),
+        };
+        return Err(Error::usage(format!(
+            "class '{}' has no ranking: {why}",
+            findings.name
+        )));
+    }
+    let mut ranked = findings.ranking.clone();
+    if !hardest_first {
+        ranked.reverse();
+    }
+    ranked.truncate(k);
+    export::write_batch(&args.out, &export::ranked_rows(&dataset, &ranked)?)?;
+    eprintln!(
+        "wrote {} {} test rows of '{}' to {}",
+        ranked.len(),
+        if hardest_first { "hardest" } else { "easiest" },
+        findings.name,
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn intervene_command(args: InterveneArgs) -> Result<()> {
+    export::FileKind::of(&args.out)?;
+    guard_output(&args.out, &[&args.data.data])?;
+    let scheme = match &args.weights {
+        Some(name) => Some(WeightScheme::parse(name).ok_or_else(|| {
+            Error::usage(format!(
+                "unknown weighting scheme '{name}': use soft, double-where-negative or balanced"
+            ))
+        })?),
+        None => None,
+    };
+    let dataset = args.data.load()?;
+    let (model, _) = args.fit.fit(&dataset)?;
+    if let Some(scheme) = scheme {
+        let weights = training_weights(&dataset, &model, scheme);
+        if weights.is_empty() {
+            return Err(Error::input(
+                &dataset.source,
+                "has no labelled train rows to weight",
+            ));
+        }
+        export::write_batch(&args.out, &export::weights(&dataset, &weights)?)?;
+        eprintln!(
+            "wrote {} {} weights for train rows to {}",
+            weights.len(),
+            scheme.name(),
+            args.out.display()
+        );
+    } else if let Some(k) = args.select {
+        let pool = dataset.split_counts()[Split::Pool as usize];
+        if pool == 0 {
+            return Err(Error::input(
+                &dataset.source,
+                "has no rows in the 'pool' split to select from",
+            ));
+        }
+        let selected = select_pool(&dataset, &model, k);
+        export::write_batch(&args.out, &export::selection(&dataset, &selected)?)?;
+        eprintln!(
+            "wrote {} pool rows ({} per class with a failure mode) to {}",
+            selected.len(),
+            k,
+            args.out.display()
+        );
+    }
+    Ok(())
+}

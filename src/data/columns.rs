@@ -1,0 +1,268 @@
+//! Converting Arrow columns into plain typed vectors, rejecting bad values with the file, column
+//! and row where they occur.
+
+use crate::error::{Error, Result};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, FixedSizeListArray, GenericListArray, OffsetSizeTrait,
+    PrimitiveArray,
+};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type, Int64Type};
+use std::path::Path;
+
+/// Where a batch sits: the file it came from and the row of its first element in that file.
+#[derive(Clone, Copy)]
+pub(crate) struct Place<'a> {
+    pub file: &'a Path,
+    pub column: &'a str,
+    pub first_row: usize,
+}
+
+impl Place<'_> {
+    pub fn at(&self, i: usize, message: impl Into<String>) -> Error {
+        Error::cell(self.file, self.column, self.first_row + i, message)
+    }
+
+    pub fn whole(&self, message: impl Into<String>) -> Error {
+        Error::column(self.file, self.column, message)
+    }
+
+    fn first_null(&self, array: &dyn Array, what: &str) -> Result<()> {
+        if array.null_count() > 0 {
+            let i = (0..array.len()).find(|&i| array.is_null(i)).unwrap_or(0);
+            return Err(self.at(i, format!("{what} is null")));
+        }
+        Ok(())
+    }
+}
+
+/// Appends one batch of embeddings to `out`, fixing the dimension on the first row seen.
+pub(crate) fn append_embeddings(
+    place: Place,
+    array: &ArrayRef,
+    dim: &mut Option<usize>,
+    out: &mut Vec<f32>,
+) -> Result<()> {
+    place.first_null(array.as_ref(), "the embedding")?;
+    match array.data_type() {
+        DataType::FixedSizeList(_, size) => {
+            let list: &FixedSizeListArray = array.as_fixed_size_list();
+            let size = *size as usize;
+            expect_dim(place, 0, size, dim)?;
+            append_floats(place, list.values(), size, out)
+        }
+        DataType::List(_) => append_list(place, array.as_list::<i32>(), dim, out),
+        DataType::LargeList(_) => append_list(place, array.as_list::<i64>(), dim, out),
+        other => Err(place.whole(format!(
+            "expected a list of floats (FixedSizeList or List of Float16/32/64), found {other}"
+        ))),
+    }
+}
+
+fn expect_dim(place: Place, i: usize, len: usize, dim: &mut Option<usize>) -> Result<()> {
+    match *dim {
+        None if len == 0 => Err(place.at(i, "the embedding is empty (dimension 0)")),
+        None => {
+            *dim = Some(len);
+            Ok(())
+        }
+        Some(d) if d != len => Err(place.at(
+            i,
+            format!("the embedding has {len} values but earlier rows have {d}"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn append_list<O: OffsetSizeTrait>(
+    place: Place,
+    list: &GenericListArray<O>,
+    dim: &mut Option<usize>,
+    out: &mut Vec<f32>,
+) -> Result<()> {
+    let offsets = list.value_offsets();
+    for i in 0..list.len() {
+        let len = (offsets[i + 1] - offsets[i]).as_usize();
+        expect_dim(place, i, len, dim)?;
+    }
+    let start = offsets[0].as_usize();
+    let end = offsets[list.len()].as_usize();
+    let values = list.values().slice(start, end - start);
+    append_floats(place, &values, dim.unwrap_or(1), out)
+}
+
+/// Appends the flat child values of an embedding column; `per_row` maps a bad value to its row.
+fn append_floats(
+    place: Place,
+    values: &ArrayRef,
+    per_row: usize,
+    out: &mut Vec<f32>,
+) -> Result<()> {
+    if values.null_count() > 0 {
+        let i = (0..values.len()).find(|&i| values.is_null(i)).unwrap_or(0);
+        return Err(place.at(i / per_row, "the embedding contains a null value"));
+    }
+    let start = out.len();
+    match values.data_type() {
+        DataType::Float32 => out.extend_from_slice(values.as_primitive::<Float32Type>().values()),
+        DataType::Float64 => out.extend(
+            values
+                .as_primitive::<Float64Type>()
+                .values()
+                .iter()
+                .map(|&v| v as f32),
+        ),
+        DataType::Float16 => out.extend(
+            values
+                .as_primitive::<Float16Type>()
+                .values()
+                .iter()
+                .map(|v| v.to_f32()),
+        ),
+        other => {
+            return Err(place.whole(format!(
+                "expected embedding values of Float16, Float32 or Float64, found {other}"
+            )))
+        }
+    }
+    if let Some(bad) = out[start..].iter().position(|v| !v.is_finite()) {
+        let value = out[start + bad];
+        out.truncate(start);
+        return Err(place.at(bad / per_row, format!("the embedding contains {value}")));
+    }
+    Ok(())
+}
+
+/// A class column as read: integer indices or names, nulls kept for the caller to judge.
+#[derive(Debug)]
+pub(crate) enum RawClasses {
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+}
+
+impl RawClasses {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RawClasses::Int(_) => "integer",
+            RawClasses::Text(_) => "string",
+        }
+    }
+}
+
+fn is_text(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, value) => is_text(value),
+        _ => false,
+    }
+}
+
+/// Appends a label or prediction batch. Floats are accepted when integral, since pandas turns an
+/// integer column with missing values into float64.
+pub(crate) fn append_classes(
+    place: Place,
+    array: &ArrayRef,
+    out: &mut Option<RawClasses>,
+) -> Result<()> {
+    let data_type = array.data_type();
+    if is_text(data_type) {
+        let strings = to_utf8(place, array)?;
+        let strings = strings.as_string::<i32>();
+        let values = out.get_or_insert_with(|| RawClasses::Text(Vec::new()));
+        let RawClasses::Text(values) = values else {
+            return Err(place.whole("string values in a column that earlier held integers"));
+        };
+        values.extend(strings.iter().map(|v| v.map(str::to_string)));
+        return Ok(());
+    }
+    let ints: Vec<Option<i64>> = if data_type.is_integer() {
+        let cast = cast(array, &DataType::Int64).map_err(|e| place.whole(e.to_string()))?;
+        cast.as_primitive::<Int64Type>().iter().collect()
+    } else if data_type.is_floating() {
+        let floats = to_f64(place, array)?;
+        let mut ints = Vec::with_capacity(floats.len());
+        for (i, v) in floats.iter().enumerate() {
+            ints.push(match v {
+                None => None,
+                Some(v) if v.is_nan() => None,
+                Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => Some(v as i64),
+                Some(v) => return Err(place.at(i, format!("{v} is not a class index"))),
+            });
+        }
+        ints
+    } else if matches!(data_type, DataType::Null) {
+        vec![None; array.len()]
+    } else {
+        return Err(place.whole(format!(
+            "expected integer class indices or string class names, found {data_type}"
+        )));
+    };
+    let values = out.get_or_insert_with(|| RawClasses::Int(Vec::new()));
+    let RawClasses::Int(values) = values else {
+        return Err(place.whole("integer values in a column that earlier held strings"));
+    };
+    values.extend(ints);
+    Ok(())
+}
+
+pub(crate) fn to_utf8(place: Place, array: &ArrayRef) -> Result<ArrayRef> {
+    if !is_text(array.data_type()) {
+        return Err(place.whole(format!("expected strings, found {}", array.data_type())));
+    }
+    cast(array, &DataType::Utf8).map_err(|e| place.whole(e.to_string()))
+}
+
+fn to_f64(place: Place, array: &ArrayRef) -> Result<PrimitiveArray<Float64Type>> {
+    let cast = cast(array, &DataType::Float64).map_err(|e| place.whole(e.to_string()))?;
+    Ok(cast.as_primitive::<Float64Type>().clone())
+}
+
+/// A required numeric column: no nulls, no NaN or infinity.
+pub(crate) fn finite_f32(place: Place, array: &ArrayRef) -> Result<Vec<Option<f32>>> {
+    let data_type = array.data_type();
+    if !(data_type.is_floating() || data_type.is_integer()) {
+        return Err(place.whole(format!("expected numbers, found {data_type}")));
+    }
+    let values = to_f64(place, array)?;
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) if !v.is_finite() => return Err(place.at(i, format!("value is {v}"))),
+            v => out.push(v.map(|v| v as f32)),
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn booleans(place: Place, array: &ArrayRef) -> Result<Vec<Option<bool>>> {
+    match array.data_type() {
+        DataType::Boolean => {
+            let values: &BooleanArray = array.as_boolean();
+            Ok(values.iter().collect())
+        }
+        t if t.is_integer() => {
+            let cast = cast(array, &DataType::Int64).map_err(|e| place.whole(e.to_string()))?;
+            let ints = cast.as_primitive::<Int64Type>();
+            let mut out = Vec::with_capacity(ints.len());
+            for (i, v) in ints.iter().enumerate() {
+                out.push(match v {
+                    None => None,
+                    Some(0) => Some(false),
+                    Some(1) => Some(true),
+                    Some(v) => return Err(place.at(i, format!("{v} is not a boolean (0 or 1)"))),
+                });
+            }
+            Ok(out)
+        }
+        other => Err(place.whole(format!("expected booleans, found {other}"))),
+    }
+}
+
+pub(crate) fn strings(place: Place, array: &ArrayRef) -> Result<Vec<Option<String>>> {
+    let utf8 = to_utf8(place, array)?;
+    Ok(utf8
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}

@@ -1,0 +1,792 @@
+//! Reading a dataset from Parquet, Arrow IPC or a directory of Parquet shards.
+
+use super::columns::{self, Place, RawClasses};
+use super::split::stratified_val_test_split;
+use super::{Dataset, Embeddings, Ids, Split, SplitSource};
+use crate::error::{Error, Result};
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::SchemaRef;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Column names in the input; each can be renamed by a flag.
+#[derive(Debug, Clone)]
+pub struct ColumnNames {
+    pub embedding: String,
+    pub label: String,
+    pub prediction: String,
+    pub correct: String,
+    pub split: String,
+    pub confidence: String,
+    pub image: String,
+    pub id: String,
+}
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames {
+            embedding: "embedding".into(),
+            label: "label".into(),
+            prediction: "prediction".into(),
+            correct: "correct".into(),
+            split: "split".into(),
+            confidence: "confidence".into(),
+            image: "image".into(),
+            id: "id".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub columns: ColumnNames,
+    /// One class name per line; overrides names found in the data.
+    pub classes_file: Option<PathBuf>,
+    /// Seed of the val/test split made when the data has no split column.
+    pub split_seed: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            columns: ColumnNames::default(),
+            classes_file: None,
+            split_seed: 0,
+        }
+    }
+}
+
+/// The metadata key (schema or file key-value) holding a JSON array of class names.
+pub const CLASS_NAMES_KEY: &str = "class_names";
+
+pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
+    let files = input_files(path)?;
+    let mut acc = Accumulator::new(&options.columns);
+    for file in &files {
+        let reader = BatchSource::open(file)?;
+        acc.begin_file(file, reader.schema())?;
+        let file_start = acc.rows;
+        for batch in reader.batches(&acc.wanted)? {
+            let batch = batch?;
+            acc.add_batch(file, &batch, acc.rows - file_start)?;
+        }
+    }
+    acc.finish(path, options)
+}
+
+/// The files that make up a dataset: the file itself, or every Parquet file below a directory
+/// in path order (hidden files and `_SUCCESS`-style markers skipped, as Spark and Hive write them).
+pub(crate) fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut visited = HashSet::new();
+    collect_parquet(path, &mut files, &mut visited)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::input(path, "the directory holds no .parquet files"));
+    }
+    Ok(files)
+}
+
+fn collect_parquet(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut HashSet<PathBuf>,
+) -> Result<()> {
+    // Canonical paths guard against symlink loops.
+    let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    if !visited.insert(canonical) {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            collect_parquet(&path, out, visited)?;
+        } else if name.ends_with(".parquet") || name.ends_with(".pq") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+enum Format {
+    Parquet,
+    ArrowFile,
+    ArrowStream,
+}
+
+fn sniff(path: &Path) -> Result<Format> {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let n = file.read(&mut head).map_err(|e| Error::io(path, e))?;
+    if n == 0 {
+        return Err(Error::input(path, "the file is empty"));
+    }
+    if head.starts_with(b"PAR1") {
+        Ok(Format::Parquet)
+    } else if head.starts_with(b"ARROW1") {
+        Ok(Format::ArrowFile)
+    } else if head[..n.min(4)] == [0xff, 0xff, 0xff, 0xff][..n.min(4)] {
+        Ok(Format::ArrowStream)
+    } else {
+        Err(Error::input(
+            path,
+            "not a Parquet or Arrow IPC file (expected the PAR1 or ARROW1 magic bytes)",
+        ))
+    }
+}
+
+/// An open input file that yields record batches of the wanted columns.
+pub(crate) enum BatchSource {
+    Parquet(PathBuf, ParquetRecordBatchReaderBuilder<File>),
+    ArrowFile(PathBuf, arrow::ipc::reader::FileReader<File>),
+    ArrowStream(
+        PathBuf,
+        arrow::ipc::reader::StreamReader<std::io::BufReader<File>>,
+    ),
+}
+
+impl BatchSource {
+    pub fn open(path: &Path) -> Result<Self> {
+        let format = sniff(path)?;
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let bad = |kind: &str, e: &dyn std::fmt::Display| {
+            Error::input(path, format!("not a readable {kind} file: {e}"))
+        };
+        Ok(match format {
+            Format::Parquet => BatchSource::Parquet(
+                path.to_path_buf(),
+                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad("Parquet", &e))?,
+            ),
+            Format::ArrowFile => BatchSource::ArrowFile(
+                path.to_path_buf(),
+                arrow::ipc::reader::FileReader::try_new(file, None)
+                    .map_err(|e| bad("Arrow IPC", &e))?,
+            ),
+            Format::ArrowStream => BatchSource::ArrowStream(
+                path.to_path_buf(),
+                arrow::ipc::reader::StreamReader::try_new_buffered(file, None)
+                    .map_err(|e| bad("Arrow IPC stream", &e))?,
+            ),
+        })
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        match self {
+            BatchSource::Parquet(_, b) => b.schema().clone(),
+            BatchSource::ArrowFile(_, r) => r.schema(),
+            BatchSource::ArrowStream(_, r) => r.schema(),
+        }
+    }
+
+    /// Class names from Parquet key-value metadata, which pyarrow writes for schema metadata too.
+    fn file_metadata(&self, key: &str) -> Option<String> {
+        if let Some(v) = self.schema().metadata().get(key) {
+            return Some(v.clone());
+        }
+        match self {
+            BatchSource::Parquet(_, b) => b
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()?
+                .iter()
+                .find(|kv| kv.key == key)
+                .and_then(|kv| kv.value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Batches holding only the named columns (those present), in file order.
+    pub fn batches(
+        self,
+        wanted: &[String],
+    ) -> Result<Box<dyn Iterator<Item = Result<RecordBatch>>>> {
+        let schema = self.schema();
+        let indices: Vec<usize> = wanted
+            .iter()
+            .filter_map(|name| schema.index_of(name).ok())
+            .collect();
+        match self {
+            BatchSource::Parquet(path, builder) => {
+                let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+                let reader = builder
+                    .with_projection(mask)
+                    .with_batch_size(16 * 1024)
+                    .build()
+                    .map_err(|e| Error::input(&path, format!("cannot read Parquet: {e}")))?;
+                Ok(Box::new(reader.map(move |b| {
+                    b.map_err(|e| Error::input(&path, format!("corrupt Parquet data: {e}")))
+                })))
+            }
+            BatchSource::ArrowFile(path, reader) => Ok(Box::new(reader.map(move |b| {
+                b.and_then(|b| b.project(&indices))
+                    .map_err(|e| Error::input(&path, format!("corrupt Arrow data: {e}")))
+            }))),
+            BatchSource::ArrowStream(path, reader) => Ok(Box::new(reader.map(move |b| {
+                b.and_then(|b| b.project(&indices))
+                    .map_err(|e| Error::input(&path, format!("corrupt Arrow data: {e}")))
+            }))),
+        }
+    }
+}
+
+/// Column-by-column accumulation of every file's batches.
+struct Accumulator<'a> {
+    names: &'a ColumnNames,
+    wanted: Vec<String>,
+    /// Which optional columns the first file had; every later shard must agree.
+    present: Option<HashSet<String>>,
+    class_names_meta: Option<(PathBuf, String)>,
+    /// (file, first global row of that file)
+    files: Vec<(PathBuf, usize)>,
+    rows: usize,
+    dim: Option<usize>,
+    embeddings: Vec<f32>,
+    labels: Option<RawClasses>,
+    predictions: Option<RawClasses>,
+    correct: Vec<Option<bool>>,
+    splits: Vec<Option<String>>,
+    confidence: Vec<Option<f32>>,
+    images: Vec<Option<String>>,
+    ids: Option<RawClasses>,
+}
+
+impl<'a> Accumulator<'a> {
+    fn new(names: &'a ColumnNames) -> Self {
+        let wanted = vec![
+            names.embedding.clone(),
+            names.label.clone(),
+            names.prediction.clone(),
+            names.correct.clone(),
+            names.split.clone(),
+            names.confidence.clone(),
+            names.image.clone(),
+            names.id.clone(),
+        ];
+        Accumulator {
+            names,
+            wanted,
+            present: None,
+            class_names_meta: None,
+            files: Vec::new(),
+            rows: 0,
+            dim: None,
+            embeddings: Vec::new(),
+            labels: None,
+            predictions: None,
+            correct: Vec::new(),
+            splits: Vec::new(),
+            confidence: Vec::new(),
+            images: Vec::new(),
+            ids: None,
+        }
+    }
+
+    fn has(&self, column: &str) -> bool {
+        self.present.as_ref().is_some_and(|p| p.contains(column))
+    }
+
+    fn begin_file(&mut self, file: &Path, schema: SchemaRef) -> Result<()> {
+        let names: HashSet<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        for required in [&self.names.embedding, &self.names.label] {
+            if !names.contains(required) {
+                return Err(missing_column(file, required, &schema));
+            }
+        }
+        if !names.contains(&self.names.prediction) && !names.contains(&self.names.correct) {
+            return Err(Error::input(
+                file,
+                format!(
+                    "needs a '{}' column (the model's predicted class) or a '{}' column (bool); columns present: {}",
+                    self.names.prediction,
+                    self.names.correct,
+                    column_list(&schema)
+                ),
+            ));
+        }
+        let present: HashSet<String> = self
+            .wanted
+            .iter()
+            .filter(|w| names.contains(*w))
+            .cloned()
+            .collect();
+        match &self.present {
+            None => self.present = Some(present),
+            Some(first) if *first != present => {
+                let mut diff: Vec<_> = first.symmetric_difference(&present).cloned().collect();
+                diff.sort();
+                return Err(Error::input(
+                    file,
+                    format!(
+                        "this shard's columns differ from the first shard's ({}): {}",
+                        self.files[0].0.display(),
+                        diff.join(", ")
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        if let Some(meta) = schema.metadata().get(CLASS_NAMES_KEY) {
+            self.class_names_meta
+                .get_or_insert((file.to_path_buf(), meta.clone()));
+        }
+        self.files.push((file.to_path_buf(), self.rows));
+        Ok(())
+    }
+
+    fn add_batch(&mut self, file: &Path, batch: &RecordBatch, first_row: usize) -> Result<()> {
+        let names = self.names;
+        let place = |column: &'a str| Place {
+            file,
+            column,
+            first_row,
+        };
+        let column = |name: &str| -> Option<&ArrayRef> { batch.column_by_name(name) };
+        let n = batch.num_rows();
+
+        if let Some(array) = column(&names.embedding) {
+            columns::append_embeddings(
+                place(&names.embedding),
+                array,
+                &mut self.dim,
+                &mut self.embeddings,
+            )?;
+        }
+        if let Some(array) = column(&names.label) {
+            columns::append_classes(place(&names.label), array, &mut self.labels)?;
+        }
+        if let Some(array) = column(&names.prediction) {
+            columns::append_classes(place(&names.prediction), array, &mut self.predictions)?;
+        }
+        if let Some(array) = column(&names.id) {
+            columns::append_classes(place(&names.id), array, &mut self.ids)?;
+        }
+        if let Some(array) = column(&names.correct) {
+            self.correct
+                .extend(columns::booleans(place(&names.correct), array)?);
+        }
+        if let Some(array) = column(&names.split) {
+            self.splits
+                .extend(columns::strings(place(&names.split), array)?);
+        }
+        if let Some(array) = column(&names.confidence) {
+            let values = columns::finite_f32(place(&names.confidence), array)?;
+            if let Some(i) = values
+                .iter()
+                .position(|v| v.is_some_and(|v| !(0.0..=1.0).contains(&v)))
+            {
+                return Err(place(&names.confidence).at(
+                    i,
+                    format!("confidence {} is outside [0, 1]", values[i].unwrap_or(0.0)),
+                ));
+            }
+            self.confidence.extend(values);
+        }
+        if let Some(array) = column(&names.image) {
+            self.images
+                .extend(columns::strings(place(&names.image), array)?);
+        }
+        self.rows += n;
+        Ok(())
+    }
+
+    /// Maps a global row back to (file, row within that file) for messages.
+    fn locate(&self, row: usize) -> (&Path, usize) {
+        let k = self.files.partition_point(|(_, start)| *start <= row) - 1;
+        (&self.files[k].0, row - self.files[k].1)
+    }
+
+    fn cell_error(&self, column: &str, row: usize, message: impl Into<String>) -> Error {
+        let (file, local) = self.locate(row);
+        Error::cell(file, column, local, message)
+    }
+
+    fn finish(mut self, source: &Path, options: &LoadOptions) -> Result<Dataset> {
+        let names = self.names;
+        if self.rows == 0 {
+            return Err(Error::input(source, "the dataset has no rows"));
+        }
+        let dim = self.dim.unwrap_or(0);
+        let class_names_given = self.given_class_names(options)?;
+        let labels_raw = self.labels.take().expect("label column is required");
+        let predictions_raw = self.predictions.take();
+        if let Some(p) = &predictions_raw {
+            if p.kind() != labels_raw.kind() {
+                return Err(Error::column(
+                    &self.files[0].0,
+                    &names.prediction,
+                    format!(
+                        "predictions are {} but labels are {}; both must be class indices or both class names",
+                        p.kind(),
+                        labels_raw.kind()
+                    ),
+                ));
+            }
+        }
+        let (class_names, labels, predictions) =
+            self.resolve_classes(class_names_given, labels_raw, predictions_raw)?;
+
+        let has_split = self.has(&names.split);
+        let mut splits = Vec::with_capacity(self.rows);
+        if has_split {
+            for (row, value) in self.splits.iter().enumerate() {
+                let split = value.as_deref().and_then(Split::parse).ok_or_else(|| {
+                    self.cell_error(
+                        &names.split,
+                        row,
+                        format!(
+                            "split is {}; expected train, val, test or pool",
+                            value
+                                .as_deref()
+                                .map_or("null".to_string(), |v| format!("'{v}'"))
+                        ),
+                    )
+                })?;
+                splits.push(split);
+            }
+        }
+
+        let has_correct = self.has(&names.correct);
+        let mut correct = Vec::with_capacity(self.rows);
+        for row in 0..self.rows {
+            let is_pool = has_split && splits[row] == Split::Pool;
+            let value = if has_correct {
+                self.correct[row]
+            } else {
+                let predictions = predictions
+                    .as_ref()
+                    .expect("checked: prediction or correct");
+                match (labels[row], predictions[row]) {
+                    (Some(l), Some(p)) => Some(l == p),
+                    _ => None,
+                }
+            };
+            if !is_pool {
+                if labels[row].is_none() {
+                    return Err(self.cell_error(
+                        &names.label,
+                        row,
+                        "label is null; only rows of the 'pool' split may lack a label",
+                    ));
+                }
+                if value.is_none() {
+                    let column = if has_correct {
+                        &names.correct
+                    } else {
+                        &names.prediction
+                    };
+                    return Err(self.cell_error(
+                        column,
+                        row,
+                        format!("{column} is null; only rows of the 'pool' split may lack it"),
+                    ));
+                }
+            }
+            correct.push(value);
+        }
+
+        let split_source = if has_split {
+            SplitSource::Column {
+                name: names.split.clone(),
+            }
+        } else {
+            let label_ids: Vec<u32> = labels.iter().map(|l| l.unwrap_or(0)).collect();
+            let flags: Vec<bool> = correct.iter().map(|c| c.unwrap_or(false)).collect();
+            splits = stratified_val_test_split(&label_ids, &flags, options.split_seed);
+            SplitSource::Generated {
+                seed: options.split_seed,
+            }
+        };
+
+        let confidence = if self.has(&names.confidence) {
+            for (row, value) in self.confidence.iter().enumerate() {
+                if value.is_none() && splits[row] != Split::Pool {
+                    return Err(self.cell_error(&names.confidence, row, "confidence is null"));
+                }
+            }
+            Some(
+                self.confidence
+                    .iter()
+                    .map(|v| v.unwrap_or(f32::NAN))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+
+        let base = if std::fs::metadata(source)
+            .map(|m| m.is_dir())
+            .unwrap_or(false)
+        {
+            source.to_path_buf()
+        } else {
+            source.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let images = self.has(&names.image).then(|| {
+            self.images
+                .iter()
+                .map(|v| v.as_ref().map(|p| base.join(p)))
+                .collect()
+        });
+
+        let ids = self.resolve_ids()?;
+        let files = &self.files;
+        let embeddings = Embeddings::from_vec(dim, std::mem::take(&mut self.embeddings));
+        debug_assert_eq!(embeddings.len(), self.rows, "{files:?}");
+        Ok(Dataset {
+            source: source.to_path_buf(),
+            embeddings,
+            labels,
+            predictions,
+            correct,
+            splits,
+            split_source,
+            confidence,
+            images,
+            ids,
+            class_names,
+        })
+    }
+
+    fn given_class_names(&self, options: &LoadOptions) -> Result<Option<Vec<String>>> {
+        if let Some(path) = &options.classes_file {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let names: Vec<String> = text
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            if names.is_empty() {
+                return Err(Error::input(path, "the class names file is empty"));
+            }
+            check_unique(path, &names)?;
+            return Ok(Some(names));
+        }
+        if let Some((file, json)) = &self.class_names_meta {
+            let names: Vec<String> = serde_json::from_str(json).map_err(|e| {
+                Error::input(
+                    file,
+                    format!(
+                        "schema metadata '{CLASS_NAMES_KEY}' is not a JSON array of strings: {e}"
+                    ),
+                )
+            })?;
+            check_unique(file, &names)?;
+            return Ok(Some(names));
+        }
+        // Parquet files written without the Arrow schema keep it in file key-value metadata.
+        if let Some((file, _)) = self.files.first() {
+            if let Ok(source) = BatchSource::open(file) {
+                if let Some(json) = source.file_metadata(CLASS_NAMES_KEY) {
+                    let names: Vec<String> = serde_json::from_str(&json).map_err(|e| {
+                        Error::input(
+                            file,
+                            format!(
+                                "metadata '{CLASS_NAMES_KEY}' is not a JSON array of strings: {e}"
+                            ),
+                        )
+                    })?;
+                    check_unique(file, &names)?;
+                    return Ok(Some(names));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn resolve_classes(
+        &self,
+        given: Option<Vec<String>>,
+        labels: RawClasses,
+        predictions: Option<RawClasses>,
+    ) -> Result<(Vec<String>, Vec<Option<u32>>, Option<Vec<Option<u32>>>)> {
+        let names = self.names;
+        match (labels, predictions) {
+            (RawClasses::Int(labels), predictions) => {
+                let predictions = predictions.map(|p| match p {
+                    RawClasses::Int(p) => p,
+                    RawClasses::Text(_) => unreachable!("kinds checked"),
+                });
+                let mut max = -1i64;
+                for (column, values) in [
+                    (&names.label, Some(&labels)),
+                    (&names.prediction, predictions.as_ref()),
+                ] {
+                    for (row, v) in values.into_iter().flatten().enumerate() {
+                        if let Some(v) = *v {
+                            if v < 0 {
+                                return Err(self.cell_error(
+                                    column,
+                                    row,
+                                    format!("class index {v} is negative"),
+                                ));
+                            }
+                            if let Some(given) = &given {
+                                if v as usize >= given.len() {
+                                    return Err(self.cell_error(
+                                        column,
+                                        row,
+                                        format!("class index {v} is out of range: there are {} class names", given.len()),
+                                    ));
+                                }
+                            }
+                            if v > u32::MAX as i64 / 2 {
+                                return Err(self.cell_error(
+                                    column,
+                                    row,
+                                    format!("class index {v} is too large"),
+                                ));
+                            }
+                            max = max.max(v);
+                        }
+                    }
+                }
+                let class_names =
+                    given.unwrap_or_else(|| (0..=max).map(|i| format!("class {i}")).collect());
+                let to_u32 = |v: &Vec<Option<i64>>| v.iter().map(|x| x.map(|x| x as u32)).collect();
+                Ok((
+                    class_names,
+                    to_u32(&labels),
+                    predictions.as_ref().map(to_u32),
+                ))
+            }
+            (RawClasses::Text(labels), predictions) => {
+                let predictions = predictions.map(|p| match p {
+                    RawClasses::Text(p) => p,
+                    RawClasses::Int(_) => unreachable!("kinds checked"),
+                });
+                let class_names = match given {
+                    Some(given) => given,
+                    None => {
+                        let mut set = BTreeSet::new();
+                        for v in labels.iter().chain(predictions.iter().flatten()).flatten() {
+                            if !set.contains(v.as_str()) {
+                                set.insert(v.clone());
+                            }
+                        }
+                        set.into_iter().collect()
+                    }
+                };
+                let index: HashMap<&str, u32> = class_names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.as_str(), i as u32))
+                    .collect();
+                let map =
+                    |column: &str, values: &Vec<Option<String>>| -> Result<Vec<Option<u32>>> {
+                        values
+                            .iter()
+                            .enumerate()
+                            .map(|(row, v)| match v {
+                                None => Ok(None),
+                                Some(name) => {
+                                    index.get(name.as_str()).map(|&i| Some(i)).ok_or_else(|| {
+                                        self.cell_error(
+                                            column,
+                                            row,
+                                            format!("unknown class name '{name}'"),
+                                        )
+                                    })
+                                }
+                            })
+                            .collect()
+                    };
+                let label_ids = map(&names.label, &labels)?;
+                let prediction_ids = match &predictions {
+                    Some(p) => Some(map(&names.prediction, p)?),
+                    None => None,
+                };
+                Ok((class_names, label_ids, prediction_ids))
+            }
+        }
+    }
+
+    fn resolve_ids(&mut self) -> Result<Ids> {
+        let column = &self.names.id;
+        match self.ids.take() {
+            None => Ok(Ids::RowNumbers),
+            Some(RawClasses::Int(values)) => {
+                let mut seen = HashMap::with_capacity(values.len());
+                let mut ids = Vec::with_capacity(values.len());
+                for (row, v) in values.into_iter().enumerate() {
+                    let v = v.ok_or_else(|| self.cell_error(column, row, "id is null"))?;
+                    if let Some(first) = seen.insert(v, row) {
+                        return Err(self.cell_error(
+                            column,
+                            row,
+                            format!("id {v} repeats row {first}"),
+                        ));
+                    }
+                    ids.push(v);
+                }
+                Ok(Ids::Int(ids))
+            }
+            Some(RawClasses::Text(values)) => {
+                let mut seen: HashMap<&str, usize> = HashMap::with_capacity(values.len());
+                for (row, v) in values.iter().enumerate() {
+                    let v = v
+                        .as_deref()
+                        .ok_or_else(|| self.cell_error(column, row, "id is null"))?;
+                    if let Some(first) = seen.insert(v, row) {
+                        return Err(self.cell_error(
+                            column,
+                            row,
+                            format!("id '{v}' repeats row {first}"),
+                        ));
+                    }
+                }
+                Ok(Ids::Text(
+                    values.into_iter().map(Option::unwrap_or_default).collect(),
+                ))
+            }
+        }
+    }
+}
+
+fn check_unique(file: &Path, names: &[String]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(Error::input(
+                file,
+                format!("class name '{name}' appears twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn column_list(schema: &SchemaRef) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn missing_column(file: &Path, column: &str, schema: &SchemaRef) -> Error {
+    Error::column(
+        file,
+        column,
+        format!(
+            "missing required column (columns present: {})",
+            column_list(schema)
+        ),
+    )
+}

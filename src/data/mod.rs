@@ -1,0 +1,233 @@
+//! The input contract: a dataset of embeddings with labels, predictions and splits, loaded and
+//! validated once, so everything downstream can trust it.
+
+mod columns;
+mod load;
+mod split;
+pub mod write;
+
+pub mod captions;
+
+pub use load::{load_dataset, ColumnNames, LoadOptions};
+pub use split::stratified_val_test_split;
+
+use arrow::buffer::ScalarBuffer;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which part of the protocol a row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Used for the standardisation statistics and for training-weight interventions.
+    Train,
+    /// The SVM is fitted (and C cross-validated) on these.
+    Val,
+    /// Ranked, checked and reported on.
+    Test,
+    /// Unlabelled candidates for data interventions.
+    Pool,
+}
+
+impl Split {
+    pub const ALL: [Split; 4] = [Split::Train, Split::Val, Split::Test, Split::Pool];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Val => "val",
+            Split::Test => "test",
+            Split::Pool => "pool",
+        }
+    }
+
+    /// Accepts the four names and the common spellings of "val".
+    pub fn parse(text: &str) -> Option<Split> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "train" | "training" => Some(Split::Train),
+            "val" | "valid" | "validation" => Some(Split::Val),
+            "test" | "testing" => Some(Split::Test),
+            "pool" | "unlabeled" | "unlabelled" => Some(Split::Pool),
+            _ => None,
+        }
+    }
+}
+
+/// Row-major embeddings: `len() * dim()` contiguous f32 values. A `ScalarBuffer` so the values
+/// can live in a Vec or borrow a memory-mapped Arrow file alike.
+#[derive(Debug, Clone)]
+pub struct Embeddings {
+    dim: usize,
+    values: ScalarBuffer<f32>,
+}
+
+impl Embeddings {
+    pub fn new(dim: usize, values: ScalarBuffer<f32>) -> Self {
+        assert!(
+            dim > 0 && values.len() % dim == 0,
+            "embedding buffer is not n x dim"
+        );
+        Embeddings { dim, values }
+    }
+
+    pub fn from_vec(dim: usize, values: Vec<f32>) -> Self {
+        Self::new(dim, ScalarBuffer::from(values))
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len() / self.dim
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.values[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn as_slice(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// The values' bytes in native order (for hashing).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.values.inner().as_slice()
+    }
+}
+
+/// Example ids as the user gave them, or row numbers.
+#[derive(Debug, Clone)]
+pub enum Ids {
+    RowNumbers,
+    Int(Vec<i64>),
+    Text(Vec<String>),
+}
+
+/// One example id, for reports and exports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Id {
+    Int(i64),
+    Text(String),
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Id::Int(v) => write!(f, "{v}"),
+            Id::Text(v) => f.write_str(v),
+        }
+    }
+}
+
+impl Ids {
+    pub fn get(&self, row: usize) -> Id {
+        match self {
+            Ids::RowNumbers => Id::Int(row as i64),
+            Ids::Int(values) => Id::Int(values[row]),
+            Ids::Text(values) => Id::Text(values[row].clone()),
+        }
+    }
+}
+
+/// Where the split assignment came from; reported so nobody mistakes a generated split for theirs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SplitSource {
+    Column { name: String },
+    Generated { seed: u64 },
+}
+
+/// A validated dataset. Every non-pool row has a label and a correctness flag.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The file or directory the user named.
+    pub source: PathBuf,
+    pub embeddings: Embeddings,
+    /// True class index; `None` only on pool rows.
+    pub labels: Vec<Option<u32>>,
+    /// Predicted class index, when the input has predictions.
+    pub predictions: Option<Vec<Option<u32>>>,
+    /// Whether the model got the row right; `None` only on unlabelled pool rows.
+    pub correct: Vec<Option<bool>>,
+    pub splits: Vec<Split>,
+    pub split_source: SplitSource,
+    /// Probability the model gave the true label.
+    pub confidence: Option<Vec<f32>>,
+    /// Image paths, resolved against the dataset's folder.
+    pub images: Option<Vec<Option<PathBuf>>>,
+    pub ids: Ids,
+    pub class_names: Vec<String>,
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn dim(&self) -> usize {
+        self.embeddings.dim()
+    }
+
+    pub fn num_classes(&self) -> usize {
+        self.class_names.len()
+    }
+
+    /// Rows of `split` whose true class is `class`, in row order.
+    pub fn rows_of(&self, class: u32, split: Split) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&i| self.splits[i] == split && self.labels[i] == Some(class))
+            .collect()
+    }
+
+    /// For each class, its rows of `split` in row order: one pass over the data.
+    pub fn rows_by_class(&self, split: Split) -> Vec<Vec<usize>> {
+        let mut by_class = vec![Vec::new(); self.num_classes()];
+        for i in 0..self.len() {
+            if self.splits[i] == split {
+                if let Some(label) = self.labels[i] {
+                    by_class[label as usize].push(i);
+                }
+            }
+        }
+        by_class
+    }
+
+    pub fn split_counts(&self) -> [usize; 4] {
+        let mut counts = [0; 4];
+        for split in &self.splits {
+            counts[*split as usize] += 1;
+        }
+        counts
+    }
+
+    /// Looks a class up by exact name, then case-insensitively, then by index.
+    pub fn class_index(&self, name: &str) -> Option<u32> {
+        if let Some(i) = self.class_names.iter().position(|n| n == name) {
+            return Some(i as u32);
+        }
+        if let Some(i) = self
+            .class_names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+        {
+            return Some(i as u32);
+        }
+        name.parse::<u32>()
+            .ok()
+            .filter(|&i| (i as usize) < self.num_classes())
+    }
+
+    pub fn image(&self, row: usize) -> Option<&PathBuf> {
+        self.images.as_ref().and_then(|images| images[row].as_ref())
+    }
+}

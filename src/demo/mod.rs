@@ -1,0 +1,285 @@
+//! The built-in demo: a small synthetic world with planted failure modes, in the same contract
+//! as real data, so `faultline demo` shows the method working with nothing to download.
+//!
+//! Each example is an object of some class, with a colour and a context ("a red car on the
+//! beach"). Embeddings mimic CLIP's geometry: a large offset shared by all image embeddings, a
+//! modality gap between images and text, one concept vector per class, colour and context, and
+//! per-image noise. The "model" errs with a base rate, except where a planted attribute makes a
+//! class much harder (or, for one class, much easier); one control class errs at random.
+
+mod thumbnails;
+pub mod write;
+
+pub use thumbnails::render_thumbnail;
+pub use write::write_demo;
+
+use crate::data::captions::CaptionBank;
+use crate::data::{Dataset, Embeddings, Ids, Split, SplitSource};
+use crate::rng::Rng;
+use std::path::PathBuf;
+
+pub const COLOURS: [&str; 5] = ["black", "white", "brown", "red", "grey"];
+pub const CONTEXTS: [&str; 5] = [
+    "at night",
+    "in the snow",
+    "on the grass",
+    "on the beach",
+    "indoors",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    Colour(usize),
+    Context(usize),
+}
+
+impl Attribute {
+    pub fn text(self) -> &'static str {
+        match self {
+            Attribute::Colour(i) => COLOURS[i],
+            Attribute::Context(i) => CONTEXTS[i],
+        }
+    }
+}
+
+/// What was planted in a class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Planted {
+    /// The model fails often on this attribute, rarely elsewhere.
+    Hard(Attribute),
+    /// The model fails often except on this attribute.
+    Easy(Attribute),
+    /// Errors at random: no failure mode to find.
+    Control,
+}
+
+pub const CLASSES: [(&str, Planted); 6] = [
+    ("dog", Planted::Hard(Attribute::Context(1))),
+    ("cat", Planted::Hard(Attribute::Colour(1))),
+    ("bird", Planted::Hard(Attribute::Context(0))),
+    ("car", Planted::Hard(Attribute::Colour(3))),
+    ("boat", Planted::Easy(Attribute::Context(3))),
+    ("horse", Planted::Control),
+];
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub seed: u64,
+    pub dim: usize,
+    /// Rows per class in train, val, test and pool.
+    pub per_split: [usize; 4],
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            seed: 7,
+            dim: 256,
+            per_split: [600, 500, 500, 300],
+        }
+    }
+}
+
+/// The generated world: a dataset, its caption bank, and each row's hidden attributes.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub dataset: Dataset,
+    pub captions: CaptionBank,
+    /// (class, colour, context) of every row, including pool rows whose label is hidden.
+    pub truth: Vec<(u32, usize, usize)>,
+}
+
+fn random_vector(rng: &mut Rng, dim: usize, norm: f64) -> Vec<f64> {
+    let v: Vec<f64> = (0..dim).map(|_| rng.normal()).collect();
+    let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    v.into_iter().map(|x| x * norm / n).collect()
+}
+
+fn normalised(v: &[f64]) -> Vec<f32> {
+    let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    v.iter().map(|x| (x / n) as f32).collect()
+}
+
+struct Concepts {
+    image_offset: Vec<f64>,
+    text_offset: Vec<f64>,
+    classes: Vec<Vec<f64>>,
+    colours: Vec<Vec<f64>>,
+    contexts: Vec<Vec<f64>>,
+}
+
+impl Concepts {
+    fn new(rng: &mut Rng, dim: usize) -> Self {
+        let image_offset = random_vector(rng, dim, 3.0);
+        let gap = random_vector(rng, dim, 2.0);
+        let text_offset = image_offset.iter().zip(&gap).map(|(a, b)| a + b).collect();
+        Concepts {
+            image_offset,
+            text_offset,
+            classes: (0..CLASSES.len())
+                .map(|_| random_vector(rng, dim, 1.0))
+                .collect(),
+            colours: (0..COLOURS.len())
+                .map(|_| random_vector(rng, dim, 0.6))
+                .collect(),
+            contexts: (0..CONTEXTS.len())
+                .map(|_| random_vector(rng, dim, 0.6))
+                .collect(),
+        }
+    }
+
+    fn compose(
+        &self,
+        offset: &[f64],
+        class: usize,
+        colour: Option<usize>,
+        context: Option<usize>,
+    ) -> Vec<f64> {
+        let mut v: Vec<f64> = offset
+            .iter()
+            .zip(&self.classes[class])
+            .map(|(a, b)| a + b)
+            .collect();
+        for part in [
+            colour.map(|c| &self.colours[c]),
+            context.map(|c| &self.contexts[c]),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            v.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+        }
+        v
+    }
+}
+
+fn error_probability(planted: Planted, colour: usize, context: usize) -> f64 {
+    let has = |a: Attribute| match a {
+        Attribute::Colour(c) => c == colour,
+        Attribute::Context(c) => c == context,
+    };
+    match planted {
+        Planted::Hard(a) if has(a) => 0.75,
+        Planted::Hard(_) => 0.06,
+        Planted::Easy(a) if has(a) => 0.03,
+        Planted::Easy(_) => 0.45,
+        Planted::Control => 0.2,
+    }
+}
+
+/// Builds the demo world; the same options always give the same world.
+pub fn generate(options: &DemoOptions) -> Demo {
+    let mut rng = Rng::new(options.seed);
+    let dim = options.dim;
+    let concepts = Concepts::new(&mut rng, dim);
+    let noise = 0.8 / (dim as f64).sqrt();
+    let num_classes = CLASSES.len();
+
+    let mut values = Vec::new();
+    let mut labels = Vec::new();
+    let mut predictions = Vec::new();
+    let mut correct = Vec::new();
+    let mut splits = Vec::new();
+    let mut confidence = Vec::new();
+    let mut images = Vec::new();
+    let mut truth = Vec::new();
+    for (split, &count) in Split::ALL.iter().zip(&options.per_split) {
+        for class in 0..num_classes {
+            for _ in 0..count {
+                let colour = rng.below(COLOURS.len());
+                let context = rng.below(CONTEXTS.len());
+                let mut v =
+                    concepts.compose(&concepts.image_offset, class, Some(colour), Some(context));
+                v.iter_mut().for_each(|x| *x += noise * rng.normal());
+                values.extend(normalised(&v));
+                let wrong = rng.uniform() < error_probability(CLASSES[class].1, colour, context);
+                let predicted = if wrong {
+                    (class + 1 + rng.below(num_classes - 1)) % num_classes
+                } else {
+                    class
+                };
+                // A plausibly calibrated but noisy model: lower confidence on errors, with overlap.
+                let centre = if wrong { 0.42 } else { 0.72 };
+                let p = (centre + 0.18 * rng.normal()).clamp(0.01, 0.99);
+                let row = labels.len();
+                labels.push((*split != Split::Pool).then_some(class as u32));
+                predictions.push(Some(predicted as u32));
+                correct.push((*split != Split::Pool).then_some(!wrong));
+                splits.push(*split);
+                confidence.push(if *split == Split::Pool {
+                    f32::NAN
+                } else {
+                    p as f32
+                });
+                let has_image = matches!(split, Split::Test | Split::Pool);
+                images.push(
+                    has_image.then(|| PathBuf::from(format!("images/{}/{row}.png", split.name()))),
+                );
+                truth.push((class as u32, colour, context));
+            }
+        }
+    }
+
+    let captions = caption_bank(&concepts, &mut rng, dim);
+    let dataset = Dataset {
+        source: PathBuf::from("<demo>"),
+        embeddings: Embeddings::from_vec(dim, values),
+        labels,
+        predictions: Some(predictions),
+        correct,
+        splits,
+        split_source: SplitSource::Column {
+            name: "split".into(),
+        },
+        confidence: Some(confidence),
+        images: Some(images),
+        ids: Ids::RowNumbers,
+        class_names: CLASSES.iter().map(|(n, _)| n.to_string()).collect(),
+    };
+    Demo {
+        dataset,
+        captions,
+        truth,
+    }
+}
+
+/// Captions "a photo of a {colour} {class} {context}" and the partial forms, per class.
+fn caption_bank(concepts: &Concepts, rng: &mut Rng, dim: usize) -> CaptionBank {
+    let noise = 0.1 / (dim as f64).sqrt();
+    let mut texts = Vec::new();
+    let mut classes = Vec::new();
+    let mut values = Vec::new();
+    for (class, (name, _)) in CLASSES.iter().enumerate() {
+        let mut push =
+            |text: String, colour: Option<usize>, context: Option<usize>, rng: &mut Rng| {
+                let mut v = concepts.compose(&concepts.text_offset, class, colour, context);
+                v.iter_mut().for_each(|x| *x += noise * rng.normal());
+                values.extend(normalised(&v));
+                texts.push(text);
+                classes.push(Some(class as u32));
+            };
+        push(format!("a photo of a {name}"), None, None, rng);
+        for (c, colour) in COLOURS.iter().enumerate() {
+            push(format!("a photo of a {colour} {name}"), Some(c), None, rng);
+        }
+        for (x, context) in CONTEXTS.iter().enumerate() {
+            push(format!("a photo of a {name} {context}"), None, Some(x), rng);
+        }
+        for (c, colour) in COLOURS.iter().enumerate() {
+            for (x, context) in CONTEXTS.iter().enumerate() {
+                push(
+                    format!("a photo of a {colour} {name} {context}"),
+                    Some(c),
+                    Some(x),
+                    rng,
+                );
+            }
+        }
+    }
+    CaptionBank {
+        source: PathBuf::from("<demo captions>"),
+        texts,
+        classes,
+        embeddings: Embeddings::from_vec(dim, values),
+    }
+}

@@ -1,0 +1,16 @@
+//! faultline: find, name and fix the failure modes of a classifier.
+//!
+//! Data flows one way: files -> [`data`] (a validated [`data::Dataset`]) -> [`analysis`]
+//! (failure directions, rankings, captions, checks, interventions) -> [`report`] (tables, JSON,
+//! Markdown, exports). [`demo`] generates a synthetic world in the same contract. Nothing here
+//! knows about terminals.
+
+pub mod analysis;
+pub mod cli;
+pub mod data;
+pub mod demo;
+pub mod error;
+pub mod report;
+pub mod rng;
+
+pub use error::{Error, Result};

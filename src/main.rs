@@ -1,0 +1,9 @@
+use clap::Parser;
+
+fn main() {
+    let cli = faultline::cli::Cli::parse();
+    if let Err(error) = faultline::cli::run(cli) {
+        eprintln!("error: {error}");
+        std::process::exit(error.exit_code());
+    }
+}

@@ -1,0 +1,78 @@
+//! The built-in demo must show the method working: every planted attribute is found, the
+//! control class is flagged, and the check confirms each finding.
+
+use faultline::analysis::direction::FitOptions;
+use faultline::analysis::findings::{all_findings, FindingOptions, Status};
+use faultline::analysis::fit_model;
+use faultline::demo::{generate, DemoOptions, Planted, CLASSES};
+
+#[test]
+fn planted_failure_modes_are_found_and_the_control_is_flagged() {
+    let demo = generate(&DemoOptions::default());
+    let model = fit_model(&demo.dataset, &FitOptions::default()).unwrap();
+    let findings = all_findings(
+        &demo.dataset,
+        &model,
+        Some(&demo.captions),
+        None,
+        &FindingOptions::default(),
+    );
+    for (f, (name, planted)) in findings.iter().zip(CLASSES) {
+        assert_eq!(f.name, name);
+        let captions = f.captions.as_ref();
+        match planted {
+            Planted::Hard(attribute) => {
+                assert_eq!(f.status, Status::Fitted, "{name}: {:?}", f.fit);
+                let top = &captions.unwrap().ranked[0];
+                assert!(
+                    top.text.contains(attribute.text()),
+                    "{name}: top hard caption '{}'",
+                    top.text
+                );
+                let check = f.check.as_ref().unwrap();
+                assert!(
+                    check.near_hard.accuracy < check.class_accuracy,
+                    "{name}: {check:?}"
+                );
+                assert!(
+                    check.near_easy.accuracy > check.near_hard.accuracy,
+                    "{name}: {check:?}"
+                );
+            }
+            Planted::Easy(attribute) => {
+                assert_eq!(f.status, Status::Fitted, "{name}: {:?}", f.fit);
+                let top = captions.unwrap().ranked.last().unwrap();
+                assert!(
+                    top.text.contains(attribute.text()),
+                    "{name}: top easy caption '{}'",
+                    top.text
+                );
+                let check = f.check.as_ref().unwrap();
+                assert!(
+                    check.near_easy.accuracy > check.class_accuracy,
+                    "{name}: {check:?}"
+                );
+            }
+            Planted::Control => {
+                assert_eq!(
+                    f.status,
+                    Status::NoCoherentFailureMode,
+                    "{name}: {:?}",
+                    f.fit
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_demo_is_deterministic() {
+    let a = generate(&DemoOptions::default());
+    let b = generate(&DemoOptions::default());
+    assert_eq!(
+        a.dataset.embeddings.as_slice(),
+        b.dataset.embeddings.as_slice()
+    );
+    assert_eq!(a.dataset.correct, b.dataset.correct);
+    assert_eq!(a.captions.texts, b.captions.texts);
+}
