@@ -4,7 +4,7 @@ use crate::analysis::cache::{fit_cached, CacheUse};
 use crate::analysis::direction::FitOptions;
 use crate::analysis::findings::{all_findings, class_findings, FindingOptions};
 use crate::analysis::intervene::{select_pool, training_weights, WeightScheme};
-use crate::analysis::svm::SvmParams;
+use crate::analysis::svm::{BiasMode, SvmParams};
 use crate::analysis::Model;
 use crate::data::captions::{load_caption_bank, CaptionBank};
 use crate::data::{load_dataset, ColumnNames, Dataset, LoadOptions, Split};
@@ -177,9 +177,19 @@ pub struct FitArgs {
     /// Least lead of CV balanced accuracy over 0.5 that counts as a failure mode
     #[arg(long, default_value_t = 0.05, help_heading = "Fitting")]
     pub min_margin: f64,
+    /// How the SVM treats its intercept: regularized (liblinear, LinearSVC) or free (libsvm,
+    /// SVC(kernel="linear"), the reference implementation's choice)
+    #[arg(long, value_enum, default_value_t = BiasArg::Regularized, help_heading = "Fitting")]
+    pub svm_bias: BiasArg,
     /// Fit afresh and leave the cache alone
     #[arg(long, help_heading = "Fitting")]
     pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BiasArg {
+    Regularized,
+    Free,
 }
 
 impl FitArgs {
@@ -205,6 +215,10 @@ impl FitArgs {
             svm: SvmParams {
                 tol: self.tol,
                 max_iter: self.max_iter,
+                bias: match self.svm_bias {
+                    BiasArg::Regularized => BiasMode::Regularized,
+                    BiasArg::Free => BiasMode::Free,
+                },
                 ..SvmParams::default()
             },
             min_margin: self.min_margin,
@@ -256,8 +270,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub captions: Option<PathBuf>,
     /// Only these classes (name or index; repeatable)
-    #[arg(long = "class", value_name = "NAME")]
-    pub classes: Vec<String>,
+    #[arg(long = "class", id = "only_class", value_name = "NAME")]
+    pub only_classes: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -315,8 +329,19 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Refuses to overwrite an input file with an output.
+/// Fails before any work when the output cannot be written: its folder is missing, or it would
+/// overwrite an input.
 fn guard_output(out: &Path, inputs: &[&Path]) -> Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::io(
+            out,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the output folder does not exist"),
+        ));
+    }
     let out_canonical = out.canonicalize().ok();
     for input in inputs {
         if out_canonical.is_some() && input.canonicalize().ok() == out_canonical {
@@ -434,7 +459,7 @@ fn report_command(args: ReportArgs) -> Result<()> {
     }
     let dataset = args.data.load()?;
     let classes: Vec<u32> = args
-        .classes
+        .only_classes
         .iter()
         .map(|name| resolve_class(&dataset, name))
         .collect::<Result<_>>()?;
