@@ -165,9 +165,9 @@ pub struct FitArgs {
     /// Cross-validation folds
     #[arg(long, default_value_t = 2, help_heading = "Fitting")]
     pub folds: usize,
-    /// Seed of the fold assignment
+    /// random_state of the folds, assigned as scikit-learn's StratifiedKFold(shuffle=True) does
     #[arg(long, default_value_t = 0, help_heading = "Fitting")]
-    pub seed: u64,
+    pub seed: u32,
     /// Solver tolerance (scikit-learn's tol)
     #[arg(long, default_value_t = 1e-4, help_heading = "Fitting")]
     pub tol: f64,

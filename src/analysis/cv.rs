@@ -2,28 +2,12 @@
 
 use super::metrics::balanced_accuracy;
 use super::svm::{fit, Rows, SvmParams};
-use crate::rng::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The reference method's grid: 1e-6, 1e-5, ..., 1.
 pub fn default_c_grid() -> Vec<f64> {
     (-6..=0).map(|e| 10f64.powi(e)).collect()
-}
-
-/// Fold ids (0..k) for each row: within each target value the rows are shuffled with `seed`
-/// and dealt round-robin, so every fold gets its share of errors and of correct rows.
-pub fn stratified_folds(y: &[bool], k: usize, seed: u64) -> Vec<usize> {
-    let mut folds = vec![0; y.len()];
-    let mut rng = Rng::new(seed);
-    for target in [false, true] {
-        let mut members: Vec<usize> = (0..y.len()).filter(|&i| y[i] == target).collect();
-        rng.shuffle(&mut members);
-        for (position, &i) in members.iter().enumerate() {
-            folds[i] = position % k;
-        }
-    }
-    folds
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,19 +82,6 @@ pub fn best(scores: &[CvScore]) -> Option<&CvScore> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folds_are_stratified() {
-        let y: Vec<bool> = (0..101).map(|i| i % 4 != 0).collect();
-        let folds = stratified_folds(&y, 2, 9);
-        for target in [false, true] {
-            let in_fold0 = (0..y.len())
-                .filter(|&i| y[i] == target && folds[i] == 0)
-                .count();
-            let total = y.iter().filter(|&&v| v == target).count();
-            assert_eq!(in_fold0, total.div_ceil(2));
-        }
-    }
 
     #[test]
     fn ties_pick_the_smaller_c() {

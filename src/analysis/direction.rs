@@ -1,7 +1,8 @@
 //! One failure direction per class: a linear SVM on the class's val rows that predicts whether
 //! the model got each row right, with C chosen by cross-validation.
 
-use super::cv::{best, cross_validate, default_c_grid, stratified_folds, CvScore};
+use super::cv::{best, cross_validate, default_c_grid, CvScore};
+use super::folds::stratified_folds;
 use super::preprocess::Standardizer;
 use super::svm::{fit, LinearSvm, Rows, SvmParams};
 use crate::data::{Dataset, Split};
@@ -13,8 +14,9 @@ pub struct FitOptions {
     /// Candidate values of C, ascending.
     pub c_grid: Vec<f64>,
     pub folds: usize,
-    /// Seed of the fold assignment.
-    pub seed: u64,
+    /// `random_state` of the fold assignment, which is scikit-learn's
+    /// `StratifiedKFold(folds, shuffle=True, random_state=seed)`.
+    pub seed: u32,
     pub svm: SvmParams,
     /// The least lead of CV balanced accuracy over chance (0.5) that counts as a failure mode;
     /// the threshold also grows with the sampling noise of small classes (see `chance_threshold`).

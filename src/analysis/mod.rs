@@ -7,6 +7,7 @@ pub mod check;
 pub mod cv;
 pub mod direction;
 pub mod findings;
+pub mod folds;
 pub mod intervene;
 pub mod linalg;
 pub mod metrics;

@@ -56,7 +56,7 @@ pub struct FitSummary {
     pub standardized_on: Split,
     pub c_grid: Vec<f64>,
     pub folds: usize,
-    pub seed: u64,
+    pub seed: u32,
     pub cached: bool,
 }
 

@@ -1,0 +1,58 @@
+"""Synthetic CLIP-like embeddings for the fitting benchmark, in faultline's input contract.
+
+Each class has `--val` val rows, as many train rows (for the standardisation statistics) and a
+few test rows; errors (~20%) follow a planted direction plus label noise, so the SVM problem is
+not separable, as with real data.
+
+Usage: python bench/make_data.py OUT.parquet --classes 2 --val 20000 --dim 512 [--seed 0]
+"""
+import argparse
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+parser = argparse.ArgumentParser()
+parser.add_argument("out")
+parser.add_argument("--classes", type=int, default=2)
+parser.add_argument("--val", type=int, default=20000)
+parser.add_argument("--train", type=int, default=None)
+parser.add_argument("--test", type=int, default=100)
+parser.add_argument("--dim", type=int, default=512)
+parser.add_argument("--seed", type=int, default=0)
+args = parser.parse_args()
+
+rng = np.random.default_rng(args.seed)
+d = args.dim
+n_train = args.train if args.train is not None else min(args.val, 5000)
+offset = rng.normal(size=d).astype(np.float32)
+offset *= 3 / np.linalg.norm(offset)
+chunks, labels, preds, splits = [], [], [], []
+for c in range(args.classes):
+    centre = rng.normal(size=d).astype(np.float32)
+    centre /= np.linalg.norm(centre)
+    failure = rng.normal(size=d).astype(np.float32)
+    failure /= np.linalg.norm(failure)
+    for split, n in (("train", n_train), ("val", args.val), ("test", args.test)):
+        x = offset + centre + rng.normal(size=(n, d)).astype(np.float32) * (1.2 / np.sqrt(d))
+        along = x @ failure
+        p_err = 1 / (1 + np.exp(-(along - np.quantile(along, 0.8)) * 40))
+        wrong = rng.uniform(size=n) < 0.7 * p_err + 0.05
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        chunks.append(x.astype(np.float32))
+        labels.append(np.full(n, c, dtype=np.int32))
+        other = (c + 1 + rng.integers(0, max(args.classes - 1, 1), size=n)) % max(args.classes, 2)
+        preds.append(np.where(wrong, other, c).astype(np.int32))
+        splits += [split] * n
+x = np.concatenate(chunks)
+values = pa.array(x.reshape(-1), type=pa.float32())
+table = pa.table({
+    "embedding": pa.FixedSizeListArray.from_arrays(values, d),
+    "label": np.concatenate(labels),
+    "prediction": np.concatenate(preds),
+    "split": pa.array(splits),
+})
+table = table.replace_schema_metadata({"class_names": json.dumps([f"c{i}" for i in range(args.classes)])})
+pq.write_table(table, args.out)
+print(f"wrote {args.out}: {len(table)} rows, {args.classes} classes x {args.val} val rows, d={d}")
