@@ -11,12 +11,21 @@ use faultline::data::{load_dataset, LoadOptions};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(path) = args.first() else {
-        eprintln!("usage: cargo bench --bench fit -- DATA.parquet [--repeat N] [--bias regularized|free]");
+        eprintln!(
+            "usage: cargo bench --bench fit -- DATA.parquet [--repeat N] [--bias regularized|free]"
+        );
         std::process::exit(2);
     };
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
     let repeat: usize = flag("--repeat").and_then(|v| v.parse().ok()).unwrap_or(3);
     let bias = match flag("--bias").map(String::as_str) {
         Some("free") => BiasMode::Free,
@@ -47,7 +56,9 @@ fn main() {
                 "{{\"class\": {}, \"c\": {}, \"cv_balanced_accuracy\": {}, \"converged\": {}}}",
                 c.class, d.c, d.cv_balanced_accuracy, d.converged
             ),
-            Outcome::Skipped { reason } => format!("{{\"class\": {}, \"skipped\": {:?}}}", c.class, reason),
+            Outcome::Skipped { reason } => {
+                format!("{{\"class\": {}, \"skipped\": {:?}}}", c.class, reason)
+            }
         })
         .collect();
     println!(

@@ -203,7 +203,7 @@ impl FitArgs {
         if self.folds < 2 {
             return Err(Error::usage("--folds must be at least 2"));
         }
-        if !(self.tol > 0.0) || self.max_iter == 0 {
+        if self.tol.is_nan() || self.tol <= 0.0 || self.max_iter == 0 {
             return Err(Error::usage(
                 "--tol must be positive and --max-iter at least 1",
             ));
@@ -339,7 +339,10 @@ fn guard_output(out: &Path, inputs: &[&Path]) -> Result<()> {
     if !parent.is_dir() {
         return Err(Error::io(
             out,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "the output folder does not exist"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the output folder does not exist",
+            ),
         ));
     }
     let out_canonical = out.canonicalize().ok();

@@ -24,7 +24,7 @@ impl Rng {
 
     /// Uniform in 0..n (n > 0), by Lemire's multiply-shift; the bias is below 2^-32 for our n.
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     /// Standard normal (Box-Muller).

@@ -39,28 +39,50 @@ fn demo_on_disk_reports_the_planted_failures_and_caches_the_fit() {
     let captions = path(&dir, "captions.parquet");
     assert!(path(&dir, "images/test/6600.png").exists());
 
-    let args = [data.to_str().unwrap(), "--captions", captions.to_str().unwrap()];
+    let args = [
+        data.to_str().unwrap(),
+        "--captions",
+        captions.to_str().unwrap(),
+    ];
     let report = report_json(&args, cache.path());
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["fit"]["cached"], false);
     assert_eq!(report["dataset"]["classes"], 6);
     let dog = class(&report, "dog");
     assert_eq!(dog["status"], "fitted");
-    assert!(dog["hard_captions"][0]["text"].as_str().unwrap().contains("in the snow"));
+    assert!(dog["hard_captions"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("in the snow"));
     assert_eq!(dog["reference_caption"]["source"], "bank");
     let hardest = &dog["hardest"][0];
     assert!(hardest["decision_value"].as_f64().unwrap() < 0.0);
-    assert!(Path::new(hardest["image"].as_str().unwrap()).exists(), "image paths resolve");
-    assert_eq!(class(&report, "horse")["status"], "no_coherent_failure_mode");
-    assert!(class(&report, "horse")["reason"].as_str().unwrap().contains("chance"));
+    assert!(
+        Path::new(hardest["image"].as_str().unwrap()).exists(),
+        "image paths resolve"
+    );
+    assert_eq!(
+        class(&report, "horse")["status"],
+        "no_coherent_failure_mode"
+    );
+    assert!(class(&report, "horse")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("chance"));
 
     let again = report_json(&args, cache.path());
-    assert_eq!(again["fit"]["cached"], true, "the second run reads the cache");
+    assert_eq!(
+        again["fit"]["cached"], true,
+        "the second run reads the cache"
+    );
     assert_eq!(again["classes"], report["classes"]);
-    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| {
-        let name = e.unwrap().file_name();
-        name == "demo.parquet" || name == "captions.parquet" || name == "images"
-    }), "nothing is written beside the input");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| {
+            let name = e.unwrap().file_name();
+            name == "demo.parquet" || name == "captions.parquet" || name == "images"
+        }),
+        "nothing is written beside the input"
+    );
 }
 
 #[test]
@@ -70,16 +92,31 @@ fn report_formats_and_class_filter() {
     write_demo(dir.path(), cache.path());
     let data = path(&dir, "demo.parquet");
     let captions = path(&dir, "captions.parquet");
-    let base = ["report", data.to_str().unwrap(), "--captions", captions.to_str().unwrap()];
+    let base = [
+        "report",
+        data.to_str().unwrap(),
+        "--captions",
+        captions.to_str().unwrap(),
+    ];
 
     let table = faultline(&[&base[..], &["--class", "cat"]].concat(), cache.path());
     assert!(table.status.success(), "{}", stderr(&table));
     let text = stdout(&table);
-    assert!(text.contains("── cat (fitted) ──") && text.contains("white cat"), "{text}");
+    assert!(
+        text.contains("── cat (fitted) ──") && text.contains("white cat"),
+        "{text}"
+    );
     assert!(!text.contains("── dog"), "only the chosen class");
 
     let md_path = path(&dir, "report.md");
-    let md = faultline(&[&base[..], &["--format", "markdown", "--out", md_path.to_str().unwrap()]].concat(), cache.path());
+    let md = faultline(
+        &[
+            &base[..],
+            &["--format", "markdown", "--out", md_path.to_str().unwrap()],
+        ]
+        .concat(),
+        cache.path(),
+    );
     assert!(md.status.success(), "{}", stderr(&md));
     let markdown = std::fs::read_to_string(&md_path).unwrap();
     assert!(markdown.starts_with("# Failure modes"));
@@ -99,45 +136,125 @@ fn export_and_intervene_write_csv_and_parquet() {
     let data = data.to_str().unwrap();
 
     let csv = path(&dir, "dog_hard.csv");
-    let out = faultline(&["export", data, "--class", "dog", "--hardest", "25", "--out", csv.to_str().unwrap()], cache.path());
+    let out = faultline(
+        &[
+            "export",
+            data,
+            "--class",
+            "dog",
+            "--hardest",
+            "25",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
-    for column in ["rank", "id", "label", "prediction", "correct", "confidence", "image", "decision_value"] {
-        assert!(header.split(',').any(|h| h == column), "{column} in {header}");
+    for column in [
+        "rank",
+        "id",
+        "label",
+        "prediction",
+        "correct",
+        "confidence",
+        "image",
+        "decision_value",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == column),
+            "{column} in {header}"
+        );
     }
     assert_eq!(lines.count(), 25);
 
     let parquet = path(&dir, "cat_easy.parquet");
-    let out = faultline(&["export", data, "--class", "cat", "--easiest", "10", "--out", parquet.to_str().unwrap()], cache.path());
+    let out = faultline(
+        &[
+            "export",
+            data,
+            "--class",
+            "cat",
+            "--easiest",
+            "10",
+            "--out",
+            parquet.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let file = std::fs::File::open(&parquet).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 10);
 
     let weights = path(&dir, "weights.csv");
-    let out = faultline(&["intervene", data, "--weights", "balanced", "--out", weights.to_str().unwrap()], cache.path());
+    let out = faultline(
+        &[
+            "intervene",
+            data,
+            "--weights",
+            "balanced",
+            "--out",
+            weights.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&weights).unwrap();
     assert_eq!(text.lines().count(), 1 + 3600, "one weight per train row");
-    assert!(text.lines().next().unwrap().ends_with("decision_value,weight"));
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("decision_value,weight"));
 
     let select = path(&dir, "to_label.csv");
-    let out = faultline(&["intervene", data, "--select", "20", "--out", select.to_str().unwrap()], cache.path());
+    let out = faultline(
+        &[
+            "intervene",
+            data,
+            "--select",
+            "20",
+            "--out",
+            select.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&select).unwrap();
-    assert_eq!(text.lines().count(), 1 + 5 * 20, "20 per class with a failure mode (5 of 6)");
+    assert_eq!(
+        text.lines().count(),
+        1 + 5 * 20,
+        "20 per class with a failure mode (5 of 6)"
+    );
 
-    let bad = faultline(&["intervene", data, "--weights", "heavy", "--out", weights.to_str().unwrap()], cache.path());
+    let bad = faultline(
+        &[
+            "intervene",
+            data,
+            "--weights",
+            "heavy",
+            "--out",
+            weights.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("unknown weighting scheme 'heavy'"));
 }
 
 fn read_parquet(path: &Path) -> arrow::array::RecordBatch {
     let file = std::fs::File::open(path).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
     arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
 }
@@ -154,14 +271,25 @@ fn arrow_ipc_and_sharded_inputs_give_the_same_report() {
     std::fs::create_dir_all(shards.join("part=a")).unwrap();
     let half = batch.num_rows() / 2;
     write_parquet(&shards.join("part=a/0.parquet"), &batch.slice(0, half));
-    write_parquet(&shards.join("part=a/1.parquet"), &batch.slice(half, batch.num_rows() - half));
+    write_parquet(
+        &shards.join("part=a/1.parquet"),
+        &batch.slice(half, batch.num_rows() - half),
+    );
     std::fs::write(shards.join("_SUCCESS"), b"").unwrap();
 
-    let reference = report_json(&[path(&dir, "demo.parquet").to_str().unwrap(), "--no-cache"], cache.path());
+    let reference = report_json(
+        &[path(&dir, "demo.parquet").to_str().unwrap(), "--no-cache"],
+        cache.path(),
+    );
     for input in [arrow_path, shards] {
         let other = report_json(&[input.to_str().unwrap(), "--no-cache"], cache.path());
         assert_eq!(other["classes"].as_array().unwrap().len(), 6);
-        for (a, b) in reference["classes"].as_array().unwrap().iter().zip(other["classes"].as_array().unwrap()) {
+        for (a, b) in reference["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(other["classes"].as_array().unwrap())
+        {
             assert_eq!(a["svm"], b["svm"], "{}", input.display());
             assert_eq!(a["status"], b["status"]);
         }
@@ -179,13 +307,19 @@ fn string_labels_correct_column_and_generated_split() {
     let correct: Vec<bool> = (0..n).map(|i| !(i % 5 == 0 && i % 3 != 0)).collect();
     columns.retain(|(name, _)| *name == "embedding");
     columns.push(("label", strings(labels)));
-    columns.push(("correct", std::sync::Arc::new(arrow::array::BooleanArray::from(correct))));
+    columns.push((
+        "correct",
+        std::sync::Arc::new(arrow::array::BooleanArray::from(correct)),
+    ));
     let file = path(&dir, "strings.parquet");
     write_parquet(&file, &batch(columns));
     let report = report_json(&[file.to_str().unwrap()], cache.path());
     assert_eq!(report["dataset"]["split_source"]["kind"], "generated");
     let val = report["dataset"]["splits"]["val"].as_u64().unwrap();
-    assert!((200..=202).contains(&val), "half of each (class, correct) stratum, rounded up: {val}");
+    assert!(
+        (200..=202).contains(&val),
+        "half of each (class, correct) stratum, rounded up: {val}"
+    );
     assert_eq!(report["fit"]["standardized_on"], "val");
     let ant = class(&report, "ant");
     assert_eq!(ant["status"], "fitted", "{ant}");
@@ -200,22 +334,38 @@ fn assert_bad_input(file_name: &str, make: impl FnOnce(&Path), extra: &[&str], e
     make(&file);
     let before = std::fs::read(&file).ok();
     let out_file = path(&dir, "report.json");
-    let mut args = vec!["report", file.to_str().unwrap(), "--out", out_file.to_str().unwrap()];
+    let mut args = vec![
+        "report",
+        file.to_str().unwrap(),
+        "--out",
+        out_file.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let out = faultline(&args, cache.path());
     let message = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{file_name}: {message}");
     assert!(!message.contains("panicked"), "{message}");
     for part in expected {
-        assert!(message.contains(part), "{file_name}: expected '{part}' in: {message}");
+        assert!(
+            message.contains(part),
+            "{file_name}: expected '{part}' in: {message}"
+        );
     }
     assert!(!out_file.exists(), "no output on failure");
     assert_eq!(std::fs::read(&file).ok(), before, "the input is untouched");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(leftovers.len() <= 2, "no temporary files left: {leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        leftovers.len() <= 2,
+        "no temporary files left: {leftovers:?}"
+    );
 }
 
-fn with_columns(edit: impl FnOnce(&mut Vec<(&'static str, arrow::array::ArrayRef)>)) -> impl FnOnce(&Path) {
+fn with_columns(
+    edit: impl FnOnce(&mut Vec<(&'static str, arrow::array::ArrayRef)>),
+) -> impl FnOnce(&Path) {
     move |p: &Path| {
         let mut columns = small_columns(40);
         edit(&mut columns);
@@ -225,83 +375,215 @@ fn with_columns(edit: impl FnOnce(&mut Vec<(&'static str, arrow::array::ArrayRef
 
 #[test]
 fn missing_columns_are_named() {
-    assert_bad_input("a.parquet", with_columns(|c| c.retain(|(n, _)| *n != "embedding")), &[], &["a.parquet", "column 'embedding'", "missing required column", "label"]);
-    assert_bad_input("b.parquet", with_columns(|c| c.retain(|(n, _)| *n != "prediction")), &[], &["b.parquet", "'prediction'", "'correct'"]);
-    assert_bad_input("c.parquet", with_columns(|_| {}), &["--label-col", "target"], &["column 'target'", "missing"]);
+    assert_bad_input(
+        "a.parquet",
+        with_columns(|c| c.retain(|(n, _)| *n != "embedding")),
+        &[],
+        &[
+            "a.parquet",
+            "column 'embedding'",
+            "missing required column",
+            "label",
+        ],
+    );
+    assert_bad_input(
+        "b.parquet",
+        with_columns(|c| c.retain(|(n, _)| *n != "prediction")),
+        &[],
+        &["b.parquet", "'prediction'", "'correct'"],
+    );
+    assert_bad_input(
+        "c.parquet",
+        with_columns(|_| {}),
+        &["--label-col", "target"],
+        &["column 'target'", "missing"],
+    );
 }
 
 #[test]
 fn bad_embeddings_name_the_row() {
-    assert_bad_input("nan.parquet", with_columns(|c| {
-        let mut values = vec![0.5f32; 40 * 4];
-        values[17 * 4 + 2] = f32::NAN;
-        c[0].1 = fixed_list(4, values);
-    }), &[], &["nan.parquet", "column 'embedding'", "row 17", "NaN"]);
-    assert_bad_input("inf.parquet", with_columns(|c| {
-        let mut values = vec![0.5f32; 40 * 4];
-        values[3 * 4] = f32::INFINITY;
-        c[0].1 = fixed_list(4, values);
-    }), &[], &["row 3", "inf"]);
-    assert_bad_input("mixed.parquet", with_columns(|c| {
-        let mut rows = vec![vec![0.5f32; 4]; 40];
-        rows[9] = vec![0.5; 3];
-        c[0].1 = variable_list(rows);
-    }), &[], &["column 'embedding'", "row 9", "3 values", "earlier rows have 4"]);
-    assert_bad_input("zero.parquet", with_columns(|c| c[0].1 = variable_list(vec![vec![]; 40])), &[], &["row 0", "dimension 0"]);
-    assert_bad_input("text.parquet", with_columns(|c| c[0].1 = strings(vec![Some("x"); 40])), &[], &["column 'embedding'", "expected a list of floats"]);
+    assert_bad_input(
+        "nan.parquet",
+        with_columns(|c| {
+            let mut values = vec![0.5f32; 40 * 4];
+            values[17 * 4 + 2] = f32::NAN;
+            c[0].1 = fixed_list(4, values);
+        }),
+        &[],
+        &["nan.parquet", "column 'embedding'", "row 17", "NaN"],
+    );
+    assert_bad_input(
+        "inf.parquet",
+        with_columns(|c| {
+            let mut values = vec![0.5f32; 40 * 4];
+            values[3 * 4] = f32::INFINITY;
+            c[0].1 = fixed_list(4, values);
+        }),
+        &[],
+        &["row 3", "inf"],
+    );
+    assert_bad_input(
+        "mixed.parquet",
+        with_columns(|c| {
+            let mut rows = vec![vec![0.5f32; 4]; 40];
+            rows[9] = vec![0.5; 3];
+            c[0].1 = variable_list(rows);
+        }),
+        &[],
+        &[
+            "column 'embedding'",
+            "row 9",
+            "3 values",
+            "earlier rows have 4",
+        ],
+    );
+    assert_bad_input(
+        "zero.parquet",
+        with_columns(|c| c[0].1 = variable_list(vec![vec![]; 40])),
+        &[],
+        &["row 0", "dimension 0"],
+    );
+    assert_bad_input(
+        "text.parquet",
+        with_columns(|c| c[0].1 = strings(vec![Some("x"); 40])),
+        &[],
+        &["column 'embedding'", "expected a list of floats"],
+    );
 }
 
 #[test]
 fn bad_labels_name_the_row() {
-    assert_bad_input("neg.parquet", with_columns(|c| {
-        let mut labels: Vec<Option<i64>> = (0..40).map(|i| Some(i % 2)).collect();
-        labels[5] = Some(-1);
-        c[1].1 = ints(labels);
-    }), &[], &["column 'label'", "row 5", "negative"]);
-    assert_bad_input("null.parquet", with_columns(|c| {
-        let mut labels: Vec<Option<i64>> = (0..40).map(|i| Some(i % 2)).collect();
-        labels[11] = None;
-        c[1].1 = ints(labels);
-    }), &[], &["column 'label'", "row 11", "null", "pool"]);
+    assert_bad_input(
+        "neg.parquet",
+        with_columns(|c| {
+            let mut labels: Vec<Option<i64>> = (0..40).map(|i| Some(i % 2)).collect();
+            labels[5] = Some(-1);
+            c[1].1 = ints(labels);
+        }),
+        &[],
+        &["column 'label'", "row 5", "negative"],
+    );
+    assert_bad_input(
+        "null.parquet",
+        with_columns(|c| {
+            let mut labels: Vec<Option<i64>> = (0..40).map(|i| Some(i % 2)).collect();
+            labels[11] = None;
+            c[1].1 = ints(labels);
+        }),
+        &[],
+        &["column 'label'", "row 11", "null", "pool"],
+    );
     let classes_dir = temp_dir();
     let classes = path(&classes_dir, "classes.txt");
     std::fs::write(&classes, "ant\n").unwrap();
-    assert_bad_input("range.parquet", with_columns(|_| {}), &["--classes", classes.to_str().unwrap()], &["column 'label'", "row 1", "out of range", "1 class names"]);
-    assert_bad_input("names.parquet", with_columns(|c| {
-        c[1].1 = strings((0..40).map(|i| Some(if i == 7 { "wasp" } else { "ant" })).collect());
-        c[2].1 = strings(vec![Some("ant"); 40]);
-    }), &["--classes", classes.to_str().unwrap()], &["column 'label'", "row 7", "unknown class name 'wasp'"]);
-    assert_bad_input("kinds.parquet", with_columns(|c| c[2].1 = strings(vec![Some("ant"); 40])), &[], &["column 'prediction'", "both must be"]);
+    assert_bad_input(
+        "range.parquet",
+        with_columns(|_| {}),
+        &["--classes", classes.to_str().unwrap()],
+        &["column 'label'", "row 1", "out of range", "1 class names"],
+    );
+    assert_bad_input(
+        "names.parquet",
+        with_columns(|c| {
+            c[1].1 = strings(
+                (0..40)
+                    .map(|i| Some(if i == 7 { "wasp" } else { "ant" }))
+                    .collect(),
+            );
+            c[2].1 = strings(vec![Some("ant"); 40]);
+        }),
+        &["--classes", classes.to_str().unwrap()],
+        &["column 'label'", "row 7", "unknown class name 'wasp'"],
+    );
+    assert_bad_input(
+        "kinds.parquet",
+        with_columns(|c| c[2].1 = strings(vec![Some("ant"); 40])),
+        &[],
+        &["column 'prediction'", "both must be"],
+    );
 }
 
 #[test]
 fn bad_optional_columns_name_the_row() {
-    assert_bad_input("split.parquet", with_columns(|c| {
-        c.push(("split", strings((0..40).map(|i| Some(if i == 13 { "holdout" } else { "val" })).collect())));
-    }), &[], &["column 'split'", "row 13", "'holdout'"]);
-    assert_bad_input("ids.parquet", with_columns(|c| {
-        c.push(("id", ints((0..40).map(|i| Some(if i == 21 { 3 } else { i })).collect())));
-    }), &[], &["column 'id'", "row 21", "repeats row 3"]);
-    assert_bad_input("conf.parquet", with_columns(|c| {
-        let values: Vec<Option<f32>> = (0..40).map(|i| Some(if i == 2 { 1.5 } else { 0.5 })).collect();
-        c.push(("confidence", std::sync::Arc::new(arrow::array::Float32Array::from(values))));
-    }), &[], &["column 'confidence'", "row 2", "outside [0, 1]"]);
+    assert_bad_input(
+        "split.parquet",
+        with_columns(|c| {
+            c.push((
+                "split",
+                strings(
+                    (0..40)
+                        .map(|i| Some(if i == 13 { "holdout" } else { "val" }))
+                        .collect(),
+                ),
+            ));
+        }),
+        &[],
+        &["column 'split'", "row 13", "'holdout'"],
+    );
+    assert_bad_input(
+        "ids.parquet",
+        with_columns(|c| {
+            c.push((
+                "id",
+                ints((0..40).map(|i| Some(if i == 21 { 3 } else { i })).collect()),
+            ));
+        }),
+        &[],
+        &["column 'id'", "row 21", "repeats row 3"],
+    );
+    assert_bad_input(
+        "conf.parquet",
+        with_columns(|c| {
+            let values: Vec<Option<f32>> = (0..40)
+                .map(|i| Some(if i == 2 { 1.5 } else { 0.5 }))
+                .collect();
+            c.push((
+                "confidence",
+                std::sync::Arc::new(arrow::array::Float32Array::from(values)),
+            ));
+        }),
+        &[],
+        &["column 'confidence'", "row 2", "outside [0, 1]"],
+    );
 }
 
 #[test]
 fn unreadable_files_fail_cleanly() {
-    assert_bad_input("empty.parquet", |p| std::fs::write(p, b"").unwrap(), &[], &["empty.parquet", "empty"]);
-    assert_bad_input("notes.parquet", |p| std::fs::write(p, b"hello, world\n").unwrap(), &[], &["notes.parquet", "not a Parquet or Arrow"]);
-    assert_bad_input("cut.parquet", |p| {
-        with_columns(|_| {})(p);
-        let bytes = std::fs::read(p).unwrap();
-        std::fs::write(p, &bytes[..bytes.len() / 2]).unwrap();
-    }, &[], &["cut.parquet", "Parquet"]);
+    assert_bad_input(
+        "empty.parquet",
+        |p| std::fs::write(p, b"").unwrap(),
+        &[],
+        &["empty.parquet", "empty"],
+    );
+    assert_bad_input(
+        "notes.parquet",
+        |p| std::fs::write(p, b"hello, world\n").unwrap(),
+        &[],
+        &["notes.parquet", "not a Parquet or Arrow"],
+    );
+    assert_bad_input(
+        "cut.parquet",
+        |p| {
+            with_columns(|_| {})(p);
+            let bytes = std::fs::read(p).unwrap();
+            std::fs::write(p, &bytes[..bytes.len() / 2]).unwrap();
+        },
+        &[],
+        &["cut.parquet", "Parquet"],
+    );
     assert_bad_input("missing.parquet", |_| {}, &[], &["missing.parquet"]);
-    assert_bad_input("norows.parquet", |p| {
-        let columns = small_columns(40).into_iter().map(|(n, a)| (n, a.slice(0, 0))).collect();
-        write_parquet(p, &batch(columns));
-    }, &[], &["no rows"]);
+    assert_bad_input(
+        "norows.parquet",
+        |p| {
+            let columns = small_columns(40)
+                .into_iter()
+                .map(|(n, a)| (n, a.slice(0, 0)))
+                .collect();
+            write_parquet(p, &batch(columns));
+        },
+        &[],
+        &["no rows"],
+    );
 }
 
 #[test]
@@ -311,14 +593,31 @@ fn caption_bank_of_another_dimension_is_rejected() {
     let data = path(&dir, "data.parquet");
     write_parquet(&data, &batch(small_columns(40)));
     let bank = path(&dir, "bank.parquet");
-    write_parquet(&bank, &batch(vec![
-        ("text", strings(vec![Some("a photo of a thing")])),
-        ("embedding", fixed_list(3, vec![0.1, 0.2, 0.3])),
-    ]));
-    let out = faultline(&["report", data.to_str().unwrap(), "--captions", bank.to_str().unwrap()], cache.path());
+    write_parquet(
+        &bank,
+        &batch(vec![
+            ("text", strings(vec![Some("a photo of a thing")])),
+            ("embedding", fixed_list(3, vec![0.1, 0.2, 0.3])),
+        ]),
+    );
+    let out = faultline(
+        &[
+            "report",
+            data.to_str().unwrap(),
+            "--captions",
+            bank.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     let message = stderr(&out);
-    assert!(message.contains("bank.parquet") && message.contains("column 'embedding'") && message.contains("3 dimensions") && message.contains("have 4"), "{message}");
+    assert!(
+        message.contains("bank.parquet")
+            && message.contains("column 'embedding'")
+            && message.contains("3 dimensions")
+            && message.contains("have 4"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -328,9 +627,37 @@ fn outputs_into_missing_folders_fail_without_writing() {
     let data = path(&dir, "data.parquet");
     write_parquet(&data, &batch(small_columns(40)));
     let out_file = dir.path().join("no/such/folder/out.csv");
-    let out = faultline(&["export", data.to_str().unwrap(), "--class", "0", "--hardest", "5", "--out", out_file.to_str().unwrap()], cache.path());
+    let out = faultline(
+        &[
+            "export",
+            data.to_str().unwrap(),
+            "--class",
+            "0",
+            "--hardest",
+            "5",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("output folder does not exist"), "{}", stderr(&out));
-    let same = faultline(&["export", data.to_str().unwrap(), "--class", "0", "--hardest", "5", "--out", data.to_str().unwrap()], cache.path());
+    assert!(
+        stderr(&out).contains("output folder does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    let same = faultline(
+        &[
+            "export",
+            data.to_str().unwrap(),
+            "--class",
+            "0",
+            "--hardest",
+            "5",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
     assert_eq!(same.status.code(), Some(2));
 }

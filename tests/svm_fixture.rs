@@ -281,7 +281,10 @@ fn check_cv(bias: BiasMode, expected: &[f64], chosen: f64) {
 #[test]
 fn folds_are_scikit_learns() {
     let f = fixture();
-    assert_eq!(faultline::analysis::folds::stratified_folds(&f.correct, 2, 0), f.folds);
+    assert_eq!(
+        faultline::analysis::folds::stratified_folds(&f.correct, 2, 0),
+        f.folds
+    );
 }
 
 #[test]

@@ -92,8 +92,10 @@ pub fn stratified_folds(y: &[bool], k: usize, seed: u32) -> Vec<usize> {
     let mut rng = Mt19937::new(seed);
     let mut folds = vec![0usize; y.len()];
     for class in 0..n_classes {
-        let mut folds_for_class: Vec<usize> = (0..k)
-            .flat_map(|fold| std::iter::repeat_n(fold, allocation[fold][class]))
+        let mut folds_for_class: Vec<usize> = allocation
+            .iter()
+            .enumerate()
+            .flat_map(|(fold, counts)| std::iter::repeat_n(fold, counts[class]))
             .collect();
         rng.shuffle(&mut folds_for_class);
         let mut next = folds_for_class.into_iter();
@@ -115,7 +117,10 @@ mod tests {
         // numpy: np.random.RandomState(0).randint(0, 2**32, 3, dtype=np.uint64) draws raw
         // 32-bit outputs 2357136044, 2546248239, 3071714933.
         let mut mt = Mt19937::new(0);
-        assert_eq!([mt.next_u32(), mt.next_u32(), mt.next_u32()], [2357136044, 2546248239, 3071714933]);
+        assert_eq!(
+            [mt.next_u32(), mt.next_u32(), mt.next_u32()],
+            [2357136044, 2546248239, 3071714933]
+        );
     }
 
     fn digits(folds: &[usize]) -> String {
@@ -131,7 +136,10 @@ mod tests {
             "00011001111010100111010011101100111111001001010001111111100001100010000100000100111000010010101111100"
         );
         let y: Vec<bool> = (0..37).map(|i| i % 3 == 0).collect();
-        assert_eq!(digits(&stratified_folds(&y, 3, 5)), "1120021200022212102000101110222021110");
+        assert_eq!(
+            digits(&stratified_folds(&y, 3, 5)),
+            "1120021200022212102000101110222021110"
+        );
     }
 
     #[test]
@@ -140,7 +148,9 @@ mod tests {
         let folds = stratified_folds(&y, 2, 0);
         for target in [false, true] {
             let total = y.iter().filter(|&&v| v == target).count();
-            let in0 = (0..y.len()).filter(|&i| y[i] == target && folds[i] == 0).count();
+            let in0 = (0..y.len())
+                .filter(|&i| y[i] == target && folds[i] == 0)
+                .count();
             assert!(in0.abs_diff(total - in0) <= 1);
         }
     }

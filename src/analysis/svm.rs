@@ -272,8 +272,8 @@ pub fn fit(data: Rows, y: &[bool], params: &SvmParams, warm: Option<(&[f64], f64
     };
     if let Some((previous, previous_c)) = warm {
         let scale = params.c / previous_c;
-        for k in 0..n {
-            let a = (previous[k] * scale).clamp(0.0, problem.upper[k]);
+        for (k, &old) in previous.iter().enumerate() {
+            let a = (old * scale).clamp(0.0, problem.upper[k]);
             state.alpha[k] = a;
             if a != 0.0 {
                 axpy(a * problem.sign[k], data.row(k), &mut state.w);
@@ -482,6 +482,7 @@ mod tests {
         (x, y)
     }
 
+    #[allow(clippy::needless_range_loop)] // α, y and the rows are indexed together
     /// The optimum satisfies the KKT conditions of the dual: each α between 0 and C_i, and
     /// y_i·f(x_i) ≥ 1 where α = 0, ≤ 1 where α = C_i, = 1 in between.
     #[test]

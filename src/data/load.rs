@@ -40,23 +40,13 @@ impl Default for ColumnNames {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub columns: ColumnNames,
     /// One class name per line; overrides names found in the data.
     pub classes_file: Option<PathBuf>,
     /// Seed of the val/test split made when the data has no split column.
     pub split_seed: u64,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            columns: ColumnNames::default(),
-            classes_file: None,
-            split_seed: 0,
-        }
-    }
 }
 
 /// The metadata key (schema or file key-value) holding a JSON array of class names.

@@ -184,7 +184,7 @@ pub fn generate(options: &DemoOptions) -> Demo {
     let mut images = Vec::new();
     let mut truth = Vec::new();
     for (split, &count) in Split::ALL.iter().zip(&options.per_split) {
-        for class in 0..num_classes {
+        for (class, (_, planted)) in CLASSES.iter().enumerate() {
             for _ in 0..count {
                 let colour = rng.below(COLOURS.len());
                 let context = rng.below(CONTEXTS.len());
@@ -192,7 +192,7 @@ pub fn generate(options: &DemoOptions) -> Demo {
                     concepts.compose(&concepts.image_offset, class, Some(colour), Some(context));
                 v.iter_mut().for_each(|x| *x += noise * rng.normal());
                 values.extend(normalised(&v));
-                let wrong = rng.uniform() < error_probability(CLASSES[class].1, colour, context);
+                let wrong = rng.uniform() < error_probability(*planted, colour, context);
                 let predicted = if wrong {
                     (class + 1 + rng.below(num_classes - 1)) % num_classes
                 } else {

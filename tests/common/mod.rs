@@ -28,14 +28,24 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn fixed_list(dim: usize, values: Vec<f32>) -> ArrayRef {
     let item = Arc::new(Field::new("item", DataType::Float32, true));
-    Arc::new(FixedSizeListArray::new(item, dim as i32, Arc::new(Float32Array::from(values)), None))
+    Arc::new(FixedSizeListArray::new(
+        item,
+        dim as i32,
+        Arc::new(Float32Array::from(values)),
+        None,
+    ))
 }
 
 pub fn variable_list(rows: Vec<Vec<f32>>) -> ArrayRef {
     let item = Arc::new(Field::new("item", DataType::Float32, true));
     let offsets = OffsetBuffer::from_lengths(rows.iter().map(|r| r.len()));
     let values: Vec<f32> = rows.into_iter().flatten().collect();
-    Arc::new(ListArray::new(item, offsets, Arc::new(Float32Array::from(values)), None))
+    Arc::new(ListArray::new(
+        item,
+        offsets,
+        Arc::new(Float32Array::from(values)),
+        None,
+    ))
 }
 
 pub fn ints(values: Vec<Option<i64>>) -> ArrayRef {
@@ -80,7 +90,12 @@ pub fn small_columns(n: usize) -> Vec<(&'static str, ArrayRef)> {
     for i in 0..n {
         let class = (i % 2) as i64;
         let hard = i % 5 == 0;
-        let x = [if hard { 1.0 } else { -1.0 }, (i as f32 * 0.37).sin(), (i as f32 * 0.11).cos(), class as f32];
+        let x = [
+            if hard { 1.0 } else { -1.0 },
+            (i as f32 * 0.37).sin(),
+            (i as f32 * 0.11).cos(),
+            class as f32,
+        ];
         values.extend(x.iter().map(|v| v + 0.01 * ((i * 7 % 13) as f32)));
         labels.push(Some(class));
         predictions.push(Some(if hard && i % 3 != 0 { 1 - class } else { class }));

@@ -1,0 +1,30 @@
+//! faultline as a library: load a dataset, fit the directions, print each class's hardest test
+//! rows. `cargo run --release --example library -- demo/demo.parquet`
+
+use faultline::analysis::direction::FitOptions;
+use faultline::analysis::findings::{class_findings, FindingOptions};
+use faultline::analysis::fit_model;
+use faultline::data::{load_dataset, LoadOptions};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: library DATA.parquet")?;
+    let dataset = load_dataset(path.as_ref(), &LoadOptions::default())?;
+    let model = fit_model(&dataset, &FitOptions::default())?;
+    for class in 0..dataset.num_classes() as u32 {
+        let findings = class_findings(&dataset, &model, None, class, &FindingOptions::default());
+        let hardest: Vec<String> = findings
+            .hardest(5)
+            .iter()
+            .map(|r| format!("{} ({:+.2})", dataset.ids.get(r.row), r.decision_value))
+            .collect();
+        println!(
+            "{:<12} {:<26} {}",
+            findings.name,
+            findings.status.label(),
+            hardest.join(", ")
+        );
+    }
+    Ok(())
+}
