@@ -10,6 +10,7 @@ pub mod cli;
 pub mod data;
 pub mod demo;
 pub mod error;
+pub mod panic_guard;
 pub mod report;
 pub mod rng;
 

@@ -1,6 +1,7 @@
 use clap::Parser;
 
 fn main() {
+    faultline::panic_guard::install_hook();
     let cli = faultline::cli::Cli::parse();
     if let Err(error) = faultline::cli::run(cli) {
         eprintln!("error: {error}");

@@ -661,3 +661,41 @@ fn outputs_into_missing_folders_fail_without_writing() {
     );
     assert_eq!(same.status.code(), Some(2));
 }
+
+#[test]
+fn bit_flipped_files_never_panic() {
+    let dir = temp_dir();
+    let cache = temp_dir();
+    let clean = path(&dir, "clean.parquet");
+    write_parquet(&clean, &batch(small_columns(200)));
+    let bytes = std::fs::read(&clean).unwrap();
+    let flipped = path(&dir, "flipped.parquet");
+    let mut outcomes = [0usize; 2];
+    for k in 1..40 {
+        let mut copy = bytes.clone();
+        let at = 4 + (k * 7919) % (bytes.len() - 8);
+        copy[at] ^= 0x5a;
+        std::fs::write(&flipped, &copy).unwrap();
+        let out = faultline(
+            &[
+                "report",
+                flipped.to_str().unwrap(),
+                "--no-cache",
+                "--format",
+                "json",
+            ],
+            cache.path(),
+        );
+        let message = stderr(&out);
+        assert!(!message.contains("panicked"), "flip at {at}: {message}");
+        match out.status.code() {
+            Some(0) => outcomes[0] += 1,
+            Some(2) => {
+                outcomes[1] += 1;
+                assert!(message.contains("flipped.parquet"), "{message}");
+            }
+            other => panic!("flip at {at}: exit {other:?}: {message}"),
+        }
+    }
+    assert!(outcomes[1] > 0, "some flips must be detected: {outcomes:?}");
+}

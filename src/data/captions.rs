@@ -4,6 +4,7 @@ use super::columns::{self, Place, RawClasses};
 use super::load::{input_files, missing_column, BatchSource};
 use super::Embeddings;
 use crate::error::{Error, Result};
+use crate::panic_guard::guard;
 use std::path::{Path, PathBuf};
 
 /// Candidate captions, each for every class or for one.
@@ -47,51 +48,59 @@ pub fn load_caption_bank(path: &Path, class_names: &[String], dim: usize) -> Res
     let mut has_class = None;
     let mut files: Vec<(PathBuf, usize)> = Vec::new();
     for file in input_files(path)? {
-        let source = BatchSource::open(&file)?;
-        let schema = source.schema();
-        for required in [TEXT, EMBEDDING] {
-            if schema.index_of(required).is_err() {
-                return Err(missing_column(&file, required, &schema));
-            }
-        }
-        let file_has_class = schema.index_of(CLASS).is_ok();
-        if *has_class.get_or_insert(file_has_class) != file_has_class {
-            return Err(Error::input(
-                &file,
-                "shards disagree on having a 'class' column",
-            ));
-        }
-        let start = texts.len();
-        files.push((file.clone(), start));
-        let wanted = [TEXT.to_string(), EMBEDDING.to_string(), CLASS.to_string()];
-        for batch in source.batches(&wanted)? {
-            let batch = batch?;
-            let first_row = texts.len() - start;
-            let place = |column| Place {
-                file: &file,
-                column,
-                first_row,
-            };
-            let text_column = batch.column_by_name(TEXT).expect("projected");
-            let batch_texts = columns::strings(place(TEXT), text_column)?;
-            for (i, t) in batch_texts.into_iter().enumerate() {
-                match t {
-                    Some(t) if !t.trim().is_empty() => texts.push(t),
-                    _ => return Err(place(TEXT).at(i, "caption text is null or empty")),
+        guard(&file, || -> Result<()> {
+            let source = BatchSource::open(&file)?;
+            let schema = source.schema();
+            for required in [TEXT, EMBEDDING] {
+                if schema.index_of(required).is_err() {
+                    return Err(missing_column(&file, required, &schema));
                 }
             }
-            let embedding = batch.column_by_name(EMBEDDING).expect("projected");
-            columns::append_embeddings(place(EMBEDDING), embedding, &mut bank_dim, &mut values)?;
-            if bank_dim != Some(dim) {
-                return Err(place(EMBEDDING).whole(format!(
-                    "caption embeddings have {} dimensions but the dataset's have {dim}",
-                    bank_dim.unwrap_or(0)
-                )));
+            let file_has_class = schema.index_of(CLASS).is_ok();
+            if *has_class.get_or_insert(file_has_class) != file_has_class {
+                return Err(Error::input(
+                    &file,
+                    "shards disagree on having a 'class' column",
+                ));
             }
-            if let Some(class) = batch.column_by_name(CLASS) {
-                columns::append_classes(place(CLASS), class, &mut raw_classes)?;
+            let start = texts.len();
+            files.push((file.clone(), start));
+            let wanted = [TEXT.to_string(), EMBEDDING.to_string(), CLASS.to_string()];
+            for batch in source.batches(&wanted)? {
+                let batch = batch?;
+                let first_row = texts.len() - start;
+                let place = |column| Place {
+                    file: &file,
+                    column,
+                    first_row,
+                };
+                let text_column = batch.column_by_name(TEXT).expect("projected");
+                let batch_texts = columns::strings(place(TEXT), text_column)?;
+                for (i, t) in batch_texts.into_iter().enumerate() {
+                    match t {
+                        Some(t) if !t.trim().is_empty() => texts.push(t),
+                        _ => return Err(place(TEXT).at(i, "caption text is null or empty")),
+                    }
+                }
+                let embedding = batch.column_by_name(EMBEDDING).expect("projected");
+                columns::append_embeddings(
+                    place(EMBEDDING),
+                    embedding,
+                    &mut bank_dim,
+                    &mut values,
+                )?;
+                if bank_dim != Some(dim) {
+                    return Err(place(EMBEDDING).whole(format!(
+                        "caption embeddings have {} dimensions but the dataset's have {dim}",
+                        bank_dim.unwrap_or(0)
+                    )));
+                }
+                if let Some(class) = batch.column_by_name(CLASS) {
+                    columns::append_classes(place(CLASS), class, &mut raw_classes)?;
+                }
             }
-        }
+            Ok(())
+        })?;
     }
     if texts.is_empty() {
         return Err(Error::input(path, "the caption bank has no rows"));

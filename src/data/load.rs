@@ -4,6 +4,7 @@ use super::columns::{self, Place, RawClasses};
 use super::split::stratified_val_test_split;
 use super::{Dataset, Embeddings, Ids, Split, SplitSource};
 use crate::error::{Error, Result};
+use crate::panic_guard::guard;
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -56,13 +57,16 @@ pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     let files = input_files(path)?;
     let mut acc = Accumulator::new(&options.columns);
     for file in &files {
-        let reader = BatchSource::open(file)?;
-        acc.begin_file(file, reader.schema())?;
-        let file_start = acc.rows;
-        for batch in reader.batches(&acc.wanted)? {
-            let batch = batch?;
-            acc.add_batch(file, &batch, acc.rows - file_start)?;
-        }
+        guard(file, || {
+            let reader = BatchSource::open(file)?;
+            acc.begin_file(file, reader.schema())?;
+            let file_start = acc.rows;
+            for batch in reader.batches(&acc.wanted)? {
+                let batch = batch?;
+                acc.add_batch(file, &batch, acc.rows - file_start)?;
+            }
+            Ok(())
+        })?;
     }
     acc.finish(path, options)
 }
