@@ -11,13 +11,20 @@ use crate::data::{load_dataset, ColumnNames, Dataset, LoadOptions, Split};
 use crate::demo::{self, DemoOptions};
 use crate::error::{Error, Result};
 use crate::report::{self, export, json, write_atomically, Format};
+use crate::ui::config::Config;
+use crate::ui::images::ProtocolChoice;
+use crate::ui::theme::Theme;
+use crate::ui::{Session, UiOptions};
 use clap::{Args, Parser, Subcommand};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const EXAMPLES: &str = "\
 Examples:
-  faultline demo                                  report on the built-in demo
+  faultline data.parquet --captions captions.parquet   open the explorer
+  faultline demo                                  the explorer on the built-in demo
+  faultline demo --format table                   the demo's report, for scripts
   faultline demo --write demo/                    write the demo as Parquet + captions + PNGs
   faultline report data.parquet --captions captions.parquet
   faultline report data.parquet --format json --out report.json
@@ -39,6 +46,11 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Open the explorer on a dataset (also: `faultline DATA`)
+    #[command(
+        after_help = "Examples:\n  faultline data.parquet --captions captions.parquet\n  faultline explore shards/ --theme light --image-protocol halfblocks"
+    )]
+    Explore(ExploreArgs),
     /// The built-in demo: a synthetic world with planted failure modes
     #[command(
         after_help = "Examples:\n  faultline demo\n  faultline demo --format markdown\n  faultline demo --write demo/ && faultline report demo/demo.parquet --captions demo/captions.parquet"
@@ -248,11 +260,75 @@ pub struct OutputArgs {
     pub check_k: usize,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct UiArgs {
+    /// Colour theme: dark, light, high-contrast, or a theme file
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Explorer")]
+    pub theme: Option<String>,
+    /// How to draw images (auto detects the terminal's protocol once at start-up)
+    #[arg(long, value_enum, help_heading = "Explorer")]
+    pub image_protocol: Option<ProtocolChoice>,
+    /// Config file with theme, image protocol and key bindings
+    /// (default: ~/.config/faultline/config.toml when present)
+    #[arg(long, value_name = "FILE", help_heading = "Explorer")]
+    pub config: Option<PathBuf>,
+}
+
+impl UiArgs {
+    fn options(&self) -> Result<UiOptions> {
+        let config = Config::load(self.config.as_deref())?;
+        let source = self
+            .config
+            .clone()
+            .or_else(crate::ui::config::default_path)
+            .unwrap_or_default();
+        let keymap = config.keymap(&source)?;
+        let theme = Theme::load(
+            self.theme
+                .as_deref()
+                .or(config.theme.as_deref())
+                .unwrap_or("dark"),
+        )?;
+        let image_protocol = match (self.image_protocol, &config.image_protocol) {
+            (Some(choice), _) => choice,
+            (None, Some(name)) => {
+                <ProtocolChoice as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+                    Error::input(&source, format!("image_protocol '{name}': use auto, kitty, sixel, iterm2, halfblocks or none"))
+                })?
+            }
+            (None, None) => ProtocolChoice::Auto,
+        };
+        Ok(UiOptions {
+            theme,
+            keymap,
+            image_protocol,
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Caption bank (Parquet/Arrow with text, embedding and optional class)
+    #[arg(long, value_name = "FILE")]
+    pub captions: Option<PathBuf>,
+    #[command(flatten)]
+    pub ui: UiArgs,
+    #[command(flatten)]
+    pub fit: FitArgs,
+}
+
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Write the demo as Parquet, a caption bank and PNG thumbnails into this folder
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
+    /// Print the report instead of opening the explorer (the default without a terminal)
+    #[arg(long)]
+    pub report: bool,
+    #[command(flatten)]
+    pub ui: UiArgs,
     /// Seed of the synthetic world
     #[arg(long, default_value_t = 7)]
     pub demo_seed: u64,
@@ -322,6 +398,7 @@ pub struct InterveneArgs {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Explore(args) => explore_command(args),
         Command::Demo(args) => demo_command(args),
         Command::Report(args) => report_command(args),
         Command::Export(args) => export_command(args),
@@ -407,7 +484,7 @@ fn render(
 }
 
 fn demo_command(args: DemoArgs) -> Result<()> {
-    let world = demo::generate(&DemoOptions {
+    let mut world = demo::generate(&DemoOptions {
         seed: args.demo_seed,
         ..DemoOptions::default()
     });
@@ -423,15 +500,68 @@ fn demo_command(args: DemoArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let (model, cache) = args.fit.fit(&world.dataset)?;
-    render(
-        &args.output,
-        &world.dataset,
-        &model,
-        Some(&world.captions),
-        None,
-        cache,
-    )
+    let scripted = args.report
+        || args.output.out.is_some()
+        || std::env::args().any(|a| a == "--format" || a.starts_with("--format="))
+        || !std::io::stdout().is_terminal();
+    if scripted {
+        let (model, cache) = args.fit.fit(&world.dataset)?;
+        return render(
+            &args.output,
+            &world.dataset,
+            &model,
+            Some(&world.captions),
+            None,
+            cache,
+        );
+    }
+    let ui = args.ui.options()?;
+    // The explorer shows thumbnails: keep them in the cache folder, drawn once.
+    if let Some(dir) = crate::analysis::cache::cache_dir() {
+        let dir = dir.join(format!("demo-thumbnails-{}", args.demo_seed));
+        if let Err(e) = demo::write::materialise_thumbnails(&mut world, &dir) {
+            eprintln!("warning: demo thumbnails not written ({e}); previews will be empty");
+        }
+    }
+    let session = Session {
+        dataset: Arc::new(world.dataset),
+        bank: Some(Arc::new(world.captions)),
+        fit_options: args.fit.options()?,
+        use_cache: !args.fit.no_cache,
+    };
+    crate::ui::run(session, ui)
+}
+
+fn explore_command(args: ExploreArgs) -> Result<()> {
+    let ui = args.ui.options()?;
+    let fit_options = args.fit.options()?;
+    let dataset = args.data.load()?;
+    let bank = match &args.captions {
+        Some(path) => Some(Arc::new(load_caption_bank(
+            path,
+            &dataset.class_names,
+            dataset.dim(),
+        )?)),
+        None => None,
+    };
+    let session = Session {
+        dataset: Arc::new(dataset),
+        bank,
+        fit_options,
+        use_cache: !args.fit.no_cache,
+    };
+    crate::ui::run(session, ui)
+}
+
+/// `faultline DATA ...` means `faultline explore DATA ...`.
+pub fn normalise_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const COMMANDS: [&str; 6] = ["explore", "demo", "report", "export", "intervene", "help"];
+    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+        if !first.starts_with('-') && !COMMANDS.contains(&first) {
+            args.insert(1, "explore".into());
+        }
+    }
+    args
 }
 
 fn resolve_class(dataset: &Dataset, name: &str) -> Result<u32> {

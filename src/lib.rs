@@ -13,5 +13,6 @@ pub mod error;
 pub mod panic_guard;
 pub mod report;
 pub mod rng;
+pub mod ui;
 
 pub use error::{Error, Result};

@@ -2,7 +2,9 @@ use clap::Parser;
 
 fn main() {
     faultline::panic_guard::install_hook();
-    let cli = faultline::cli::Cli::parse();
+    let cli = faultline::cli::Cli::parse_from(faultline::cli::normalise_args(
+        std::env::args_os().collect(),
+    ));
     if let Err(error) = faultline::cli::run(cli) {
         eprintln!("error: {error}");
         std::process::exit(error.exit_code());

@@ -2,12 +2,13 @@
 //! content that determines the fit, so a second run on the same data starts instantly.
 
 use super::direction::FitOptions;
-use super::{fit_model, Model};
+use super::{fit_model_with_progress, Model};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::report::write_atomically;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Bumped whenever the fit or the cache format changes, which invalidates old entries.
@@ -64,19 +65,33 @@ pub fn fit_cached(
     options: &FitOptions,
     use_cache: bool,
 ) -> Result<(Model, CacheUse)> {
+    fit_cached_with_progress(dataset, options, use_cache, &AtomicUsize::new(0))
+}
+
+/// Like [`fit_cached`], counting fitted classes in `done` (all at once on a cache hit).
+pub fn fit_cached_with_progress(
+    dataset: &Dataset,
+    options: &FitOptions,
+    use_cache: bool,
+    done: &AtomicUsize,
+) -> Result<(Model, CacheUse)> {
     let dir = cache_dir().filter(|_| use_cache);
     let Some(dir) = dir else {
-        return Ok((fit_model(dataset, options)?, CacheUse::Disabled));
+        return Ok((
+            fit_model_with_progress(dataset, options, done)?,
+            CacheUse::Disabled,
+        ));
     };
     let path = dir.join(format!("{}.json", cache_key(dataset, options)));
     if let Ok(bytes) = std::fs::read(&path) {
         if let Ok(model) = serde_json::from_slice::<Model>(&bytes) {
             if model.options == *options && model.classes.len() == dataset.num_classes() {
+                done.store(model.classes.len(), Ordering::Relaxed);
                 return Ok((model, CacheUse::Hit));
             }
         }
     }
-    let model = fit_model(dataset, options)?;
+    let model = fit_model_with_progress(dataset, options, done)?;
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = write_atomically(&path, |file| {
             let json = serde_json::to_vec(&model).map_err(std::io::Error::other)?;

@@ -8,6 +8,7 @@ use super::svm::{fit, LinearSvm, Rows, SvmParams};
 use crate::data::{Dataset, Split};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitOptions {
@@ -149,6 +150,16 @@ pub fn fit_all(
     standardizer: &Standardizer,
     options: &FitOptions,
 ) -> Vec<ClassFit> {
+    fit_all_with_progress(dataset, standardizer, options, &AtomicUsize::new(0))
+}
+
+/// Like [`fit_all`], counting finished classes in `done` (for progress bars).
+pub fn fit_all_with_progress(
+    dataset: &Dataset,
+    standardizer: &Standardizer,
+    options: &FitOptions,
+    done: &AtomicUsize,
+) -> Vec<ClassFit> {
     let by_class = dataset.rows_by_class(Split::Val);
     by_class
         .par_iter()
@@ -165,6 +176,7 @@ pub fn fit_all(
                 let features = standardizer.transform_rows(&dataset.embeddings, rows);
                 fit_class(&features, dataset.dim(), &correct, options)
             };
+            done.fetch_add(1, Ordering::Relaxed);
             ClassFit {
                 class: class as u32,
                 val_rows: rows.len(),

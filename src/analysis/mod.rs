@@ -17,9 +17,10 @@ pub mod svm;
 
 use crate::data::{Dataset, Split};
 use crate::error::{Error, Result};
-use direction::{fit_all, ClassFit, Direction, FitOptions};
+use direction::{fit_all_with_progress, ClassFit, Direction, FitOptions};
 use preprocess::Standardizer;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::AtomicUsize;
 
 /// Everything fitted from a dataset: the transform and one direction (or skip) per class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +77,15 @@ pub fn statistics_rows(dataset: &Dataset) -> Result<(Split, Vec<usize>)> {
 
 /// Fits the transform and every class's direction (no cache; see [`cache::fit_cached`]).
 pub fn fit_model(dataset: &Dataset, options: &FitOptions) -> Result<Model> {
+    fit_model_with_progress(dataset, options, &AtomicUsize::new(0))
+}
+
+/// Like [`fit_model`], counting finished classes in `done`.
+pub fn fit_model_with_progress(
+    dataset: &Dataset,
+    options: &FitOptions,
+    done: &AtomicUsize,
+) -> Result<Model> {
     if options.c_grid.is_empty() || options.c_grid.iter().any(|c| !(*c > 0.0 && c.is_finite())) {
         return Err(Error::usage("the C grid must hold positive, finite values"));
     }
@@ -84,7 +94,7 @@ pub fn fit_model(dataset: &Dataset, options: &FitOptions) -> Result<Model> {
     }
     let (split, rows) = statistics_rows(dataset)?;
     let standardizer = Standardizer::fit(&dataset.embeddings, &rows, split);
-    let classes = fit_all(dataset, &standardizer, options);
+    let classes = fit_all_with_progress(dataset, &standardizer, options, done);
     Ok(Model {
         standardizer,
         classes,

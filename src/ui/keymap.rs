@@ -1,0 +1,220 @@
+//! Key bindings as data: defaults here, overridable from the config file
+//! (`[keys]` table: `"ctrl-e" = "export"`).
+
+use super::action::Action;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    pub fn plain(code: KeyCode) -> Self {
+        Key {
+            code,
+            modifiers: KeyModifiers::NONE,
+        }
+    }
+
+    pub fn from_event(event: KeyEvent) -> Self {
+        // Shift is part of the character for letters and symbols; keep it only for named keys.
+        let mut modifiers =
+            event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        if matches!(event.code, KeyCode::Char(_)) {
+            modifiers.remove(KeyModifiers::SHIFT);
+        }
+        Key {
+            code: event.code,
+            modifiers,
+        }
+    }
+
+    /// "j", "ctrl-c", "tab", "shift-tab", "pagedown", "?".
+    pub fn parse(text: &str) -> Option<Self> {
+        let lower = text.to_ascii_lowercase();
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = lower.as_str();
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-") {
+                modifiers |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("alt-") {
+                modifiers |= KeyModifiers::ALT;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("shift-") {
+                modifiers |= KeyModifiers::SHIFT;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let code = match rest {
+            "tab" if modifiers.contains(KeyModifiers::SHIFT) => {
+                modifiers.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "enter" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pageup" => KeyCode::PageUp,
+            "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "space" => KeyCode::Char(' '),
+            _ => {
+                // Single characters keep their case from the original text ("G" vs "g").
+                let original = &text[text.len() - rest.len()..];
+                let mut chars = original.chars();
+                let c = chars.next()?;
+                if chars.next().is_some() {
+                    return None;
+                }
+                KeyCode::Char(c)
+            }
+        };
+        Some(Key { code, modifiers })
+    }
+
+    pub fn label(&self) -> String {
+        let mut out = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            out.push_str("ctrl-");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            out.push_str("alt-");
+        }
+        match self.code {
+            KeyCode::Char(' ') => out.push_str("space"),
+            KeyCode::Char(c) => out.push(c),
+            KeyCode::Tab => out.push_str("tab"),
+            KeyCode::BackTab => out.push_str("shift-tab"),
+            KeyCode::Enter => out.push_str("enter"),
+            KeyCode::Esc => out.push_str("esc"),
+            KeyCode::Up => out.push('↑'),
+            KeyCode::Down => out.push('↓'),
+            KeyCode::Left => out.push('←'),
+            KeyCode::Right => out.push('→'),
+            KeyCode::PageUp => out.push_str("pgup"),
+            KeyCode::PageDown => out.push_str("pgdn"),
+            KeyCode::Home => out.push_str("home"),
+            KeyCode::End => out.push_str("end"),
+            other => out.push_str(&format!("{other:?}").to_lowercase()),
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    /// In priority order for hints: a user's bindings first, then the defaults.
+    bindings: Vec<(Key, Action)>,
+}
+
+pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
+    ("q", Action::Quit),
+    ("ctrl-c", Action::Quit),
+    ("k", Action::Up),
+    ("up", Action::Up),
+    ("j", Action::Down),
+    ("down", Action::Down),
+    ("pageup", Action::PageUp),
+    ("ctrl-u", Action::PageUp),
+    ("pagedown", Action::PageDown),
+    ("ctrl-d", Action::PageDown),
+    ("g", Action::Top),
+    ("home", Action::Top),
+    ("G", Action::Bottom),
+    ("end", Action::Bottom),
+    ("tab", Action::NextPane),
+    ("l", Action::NextPane),
+    ("right", Action::NextPane),
+    ("shift-tab", Action::PreviousPane),
+    ("h", Action::PreviousPane),
+    ("left", Action::PreviousPane),
+    ("/", Action::Search),
+    ("s", Action::CycleSort),
+    ("o", Action::CycleOrder),
+    ("v", Action::ToggleGrid),
+    ("?", Action::ToggleHelp),
+    ("e", Action::Export),
+    ("t", Action::CycleTriage),
+    ("n", Action::TriageNote),
+    ("esc", Action::Back),
+];
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = DEFAULT_BINDINGS
+            .iter()
+            .map(|(k, a)| (Key::parse(k).expect("default keys parse"), *a))
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    pub fn action(&self, event: KeyEvent) -> Option<Action> {
+        let key = Key::from_event(event);
+        self.bindings
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, a)| *a)
+    }
+
+    /// Adds or replaces bindings; an unknown key name is an error naming it.
+    pub fn bind(&mut self, key: &str, action: Action) -> Result<(), String> {
+        let parsed = Key::parse(key).ok_or_else(|| format!("unknown key '{key}'"))?;
+        self.bindings.retain(|(k, _)| *k != parsed);
+        self.bindings.insert(0, (parsed, action));
+        Ok(())
+    }
+
+    /// The keys bound to `action`, most prominent first, for hints and help.
+    pub fn keys_for(&self, action: Action) -> Vec<String> {
+        self.bindings
+            .iter()
+            .filter(|(_, a)| *a == action)
+            .map(|(k, _)| k.label())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_labels_keys() {
+        assert_eq!(
+            Key::parse("ctrl-c"),
+            Some(Key {
+                code: KeyCode::Char('c'),
+                modifiers: KeyModifiers::CONTROL
+            })
+        );
+        assert_eq!(Key::parse("shift-tab").unwrap().code, KeyCode::BackTab);
+        assert_eq!(Key::parse("G").unwrap().code, KeyCode::Char('G'));
+        assert_eq!(Key::parse("nonsense"), None);
+        assert_eq!(Key::parse("pagedown").unwrap().label(), "pgdn");
+    }
+
+    #[test]
+    fn default_map_and_overrides() {
+        let mut map = Keymap::default();
+        let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(map.action(j), Some(Action::Down));
+        let shifted_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(map.action(shifted_g), Some(Action::Bottom));
+        map.bind("j", Action::Up).unwrap();
+        assert_eq!(map.action(j), Some(Action::Up));
+        assert!(map.bind("hyper-x", Action::Up).is_err());
+        assert_eq!(map.keys_for(Action::ToggleHelp), vec!["?".to_string()]);
+    }
+}

@@ -1,0 +1,186 @@
+//! The explorer: a keyboard-driven TUI over the analysis core. State lives in `app` (tested
+//! without a terminal), drawing in `panes`, keys in `keymap`; fitting and image decoding run on
+//! worker threads so the UI never waits on them.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod export;
+pub mod images;
+pub mod keymap;
+pub mod panes;
+pub mod theme;
+pub mod triage;
+
+use crate::analysis::cache::{fit_cached_with_progress, CacheUse};
+use crate::analysis::direction::FitOptions;
+use crate::analysis::Model;
+use crate::data::captions::CaptionBank;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use app::{App, FitState};
+use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseEventKind};
+use images::{Images, ProtocolChoice};
+use keymap::Keymap;
+use ratatui::backend::Backend;
+use ratatui::Terminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+use std::time::Duration;
+use theme::Theme;
+use triage::Triage;
+
+/// What the explorer looks at.
+pub struct Session {
+    pub dataset: Arc<Dataset>,
+    pub bank: Option<Arc<CaptionBank>>,
+    pub fit_options: FitOptions,
+    pub use_cache: bool,
+}
+
+pub struct UiOptions {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub image_protocol: ProtocolChoice,
+}
+
+type FitResult = Result<(Model, CacheUse)>;
+
+/// Starts the fit on a worker thread; progress is counted in the returned counter.
+pub fn start_fit(session: &Session) -> (Arc<AtomicUsize>, Receiver<FitResult>) {
+    let done = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = channel();
+    let dataset = session.dataset.clone();
+    let options = session.fit_options.clone();
+    let use_cache = session.use_cache;
+    let counter = done.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(fit_cached_with_progress(
+            &dataset, &options, use_cache, &counter,
+        ));
+    });
+    (done, rx)
+}
+
+/// Applies a finished fit (or its progress) to the app; true when something changed.
+pub fn poll_fit(app: &mut App, done: &AtomicUsize, rx: &Receiver<FitResult>) -> bool {
+    match rx.try_recv() {
+        Ok(Ok((model, cache))) => {
+            app.set_model(Arc::new(model), cache == CacheUse::Hit);
+            true
+        }
+        Ok(Err(e)) => {
+            app.set_fit_failed(e.to_string());
+            true
+        }
+        Err(_) => {
+            if let FitState::Running { done: shown, total } = app.fit {
+                let now = done.load(Ordering::Relaxed).min(total);
+                if now != shown {
+                    app.fit = FitState::Running { done: now, total };
+                    return true;
+                }
+            }
+            false
+        }
+    }
+}
+
+/// Routes one terminal event to the app.
+pub fn handle_event(app: &mut App, keymap: &Keymap, event: Event) {
+    match event {
+        Event::Key(key) if key.kind == KeyEventKind::Press => {
+            if app.is_typing() {
+                match key.code {
+                    KeyCode::Enter => app.confirm(),
+                    KeyCode::Esc => app.cancel(),
+                    KeyCode::Backspace => app.backspace(),
+                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        app.cancel()
+                    }
+                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        app.type_char(c)
+                    }
+                    _ => {}
+                }
+            } else if let Some(action) = keymap.action(key) {
+                app.update(action);
+            }
+        }
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollDown => app.update(action::Action::Down),
+            MouseEventKind::ScrollUp => app.update(action::Action::Up),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// Performs an export the app asked for, reporting the outcome in the status line.
+pub fn run_pending_export(app: &mut App) {
+    if let Some(request) = app.pending_export.take() {
+        app.status = Some(match export::write(app, &request) {
+            Ok(message) => message,
+            Err(e) => format!("export failed: {e}"),
+        });
+    }
+}
+
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    session: Session,
+    options: UiOptions,
+) -> Result<()>
+where
+    B::Error: std::fmt::Display,
+{
+    let triage = Triage::load(&session.dataset);
+    let mut app = App::new(session.dataset.clone(), session.bank.clone(), triage);
+    let (done, fits) = start_fit(&session);
+    let mut images = Images::threaded(images::picker(options.image_protocol));
+    let draw_error = |e: B::Error| Error::Internal(format!("drawing the screen: {e}"));
+    let mut dirty = true;
+    while !app.quit {
+        dirty |= poll_fit(&mut app, &done, &fits);
+        dirty |= images.poll();
+        if dirty {
+            terminal
+                .draw(|frame| {
+                    panes::draw(
+                        frame,
+                        &mut app,
+                        &mut images,
+                        &options.theme,
+                        &options.keymap,
+                    )
+                })
+                .map_err(draw_error)?;
+            dirty = false;
+        }
+        if event::poll(Duration::from_millis(50)).map_err(|e| Error::Internal(e.to_string()))? {
+            let event = event::read().map_err(|e| Error::Internal(e.to_string()))?;
+            handle_event(&mut app, &options.keymap, event);
+            run_pending_export(&mut app);
+            dirty = true;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the explorer; the terminal is restored on return, on error and on panic.
+pub fn run(session: Session, options: UiOptions) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::usage(
+            "the explorer needs a terminal; use `faultline report` for scripts",
+        ));
+    }
+    let mut terminal =
+        ratatui::try_init().map_err(|e| Error::Internal(format!("starting the terminal: {e}")))?;
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let result = event_loop(&mut terminal, session, options);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,87 @@
+//! The check: accuracy near the hard caption vs near the easy caption vs the class, and the
+//! SVM-vs-confidence error rates at K = 10/25/50/100. Bars carry numbers, not just colour.
+
+use super::block;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Wrap};
+use ratatui::Frame;
+
+fn bar<'a>(label: &'a str, value: f64, colour: ratatui::style::Color) -> Bar<'a> {
+    Bar::default()
+        .label(label)
+        .value((value * 100.0).round() as u64)
+        .text_value(format!("{:.0}%", value * 100.0))
+        .style(Style::default().fg(colour))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+    let outer = block("Check", false, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let Some(findings) = app.findings() else {
+        frame.render_widget(
+            Paragraph::new("waiting for the fit…").style(theme.muted),
+            inner,
+        );
+        return;
+    };
+    let [top, bottom] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
+    match &findings.check {
+        Some(check) => {
+            let bars = [
+                bar("near hard", check.near_hard.accuracy, theme.bar_hard),
+                bar("near easy", check.near_easy.accuracy, theme.bar_easy),
+                bar("class", check.class_accuracy, theme.bar_class),
+            ];
+            let chart = BarChart::default()
+                .direction(Direction::Horizontal)
+                .data(BarGroup::default().bars(&bars))
+                .bar_width(1)
+                .bar_gap(0)
+                .max(100);
+            let [label, chart_area] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(top);
+            frame.render_widget(
+                Paragraph::new(format!(
+                    "model accuracy, {} nearest test images",
+                    check.near_hard.k
+                ))
+                .style(theme.muted),
+                label,
+            );
+            frame.render_widget(chart, chart_area);
+        }
+        None => frame.render_widget(
+            Paragraph::new("no check without captions")
+                .style(theme.muted)
+                .wrap(Wrap { trim: true }),
+            top,
+        ),
+    }
+    if findings.baseline.is_empty() {
+        return;
+    }
+    let [label, chart_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(bottom);
+    frame.render_widget(
+        Paragraph::new("error rate in the K hardest: svm / least confident").style(theme.muted),
+        label,
+    );
+    let text: Vec<String> = findings
+        .baseline
+        .iter()
+        .map(|b| {
+            format!(
+                "K={:<3} svm {:>3.0}%  conf {}",
+                b.k,
+                b.svm_error_rate * 100.0,
+                b.confidence_error_rate
+                    .map_or("  -".to_string(), |v| format!("{:>3.0}%", v * 100.0))
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(text.join("\n")), chart_area);
+}

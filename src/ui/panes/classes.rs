@@ -1,0 +1,99 @@
+//! The class list: accuracy, errors, SVM strength, status and triage marks.
+
+use super::block;
+use crate::analysis::findings::Status;
+use crate::ui::app::{App, Mode, Pane};
+use crate::ui::theme::Theme;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table, TableState};
+use ratatui::Frame;
+
+/// Status as a symbol (colour is only a second channel).
+pub(crate) fn status_symbol(status: Option<Status>) -> &'static str {
+    match status {
+        None => "…",
+        Some(Status::Fitted) => "✓",
+        Some(Status::NoCoherentFailureMode) => "~",
+        Some(Status::Skipped) => "–",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let title = if app.mode == Mode::Search || !app.query.is_empty() {
+        let cursor = if app.mode == Mode::Search { "▏" } else { "" };
+        Line::from(vec![
+            Span::raw(format!("Classes {}/{} ", app.visible.len(), app.rows.len())),
+            Span::styled(format!("/{}{cursor}", app.query), theme.accent),
+        ])
+    } else {
+        Line::from(format!("Classes · {}", app.sort.label()))
+    };
+    // Errors and SVM strength need room; narrow screens keep name and accuracy.
+    let wide = area.width >= 34;
+    let rows: Vec<Row> = app
+        .visible
+        .iter()
+        .map(|&c| {
+            let r = &app.rows[c as usize];
+            let mark = app
+                .triage
+                .get(&r.name)
+                .and_then(|e| e.mark)
+                .map_or(" ", |m| m.symbol());
+            let status_style = match r.status {
+                Some(Status::Fitted) => theme.hard,
+                Some(Status::NoCoherentFailureMode) | Some(Status::Skipped) => theme.muted,
+                None => theme.warning,
+            };
+            let mut cells = vec![
+                Cell::from(Line::from(vec![
+                    Span::styled(status_symbol(r.status), status_style),
+                    Span::raw(mark),
+                ])),
+                Cell::from(r.name.clone()),
+                Cell::from(
+                    r.test_accuracy
+                        .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
+                ),
+            ];
+            if wide {
+                cells.push(Cell::from(format!("{}", r.test_errors)));
+                cells.push(Cell::from(
+                    r.strength.map_or("-".into(), |s| format!("{s:.2}")),
+                ));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let (header, widths) = if wide {
+        (
+            vec!["", "class", "acc", "err", "svm"],
+            vec![
+                Constraint::Length(2),
+                Constraint::Min(6),
+                Constraint::Length(4),
+                Constraint::Length(5),
+                Constraint::Length(4),
+            ],
+        )
+    } else {
+        (
+            vec!["", "class", "acc"],
+            vec![
+                Constraint::Length(2),
+                Constraint::Min(6),
+                Constraint::Length(4),
+            ],
+        )
+    };
+    let header = Row::new(header).style(theme.muted);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.selection)
+        .block(block(title, app.focus == Pane::Classes, theme));
+    let mut state =
+        TableState::default().with_selected((!app.visible.is_empty()).then_some(app.class_cursor));
+    frame.render_stateful_widget(table, area, &mut state);
+}

@@ -1,0 +1,129 @@
+//! Drawing: one module per pane, each `draw(frame, area, ...)` from the app's state.
+
+mod captions;
+mod check;
+mod classes;
+mod examples;
+mod help;
+mod hints;
+mod preview;
+
+use super::app::{App, Mode, Pane};
+use super::images::Images;
+use super::keymap::Keymap;
+use super::theme::Theme;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType};
+use ratatui::Frame;
+
+pub use hints::hints;
+
+/// A decision value or caption score, readable at any scale: at small C the SVM's w (and so
+/// every score) is tiny, so fixed decimals would show only zeros.
+pub fn score(value: f64) -> String {
+    if value == 0.0 {
+        "0".into()
+    } else if value.abs() >= 0.01 {
+        format!("{value:+.3}")
+    } else {
+        format!("{value:+.1e}")
+    }
+}
+
+/// A pane's frame: focused panes get the accent border and a marker in the title, so focus
+/// reads without colour.
+pub(crate) fn block<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+    let title: Line = title.into();
+    let marker = if focused { "▶ " } else { "" };
+    let mut spans = vec![ratatui::text::Span::raw(marker)];
+    spans.extend(title.spans);
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        })
+        .title(Line::from(spans))
+}
+
+pub struct Layout5 {
+    pub classes: Rect,
+    pub examples: Rect,
+    pub preview: Rect,
+    pub captions: Rect,
+    pub check: Rect,
+    pub hints: Rect,
+}
+
+/// The screen split: classes | examples | preview on top, captions | check below, hints last.
+pub fn layout(area: Rect) -> Layout5 {
+    let [main, hints] = Layout::vertical([Constraint::Min(6), Constraint::Length(1)]).areas(area);
+    let bottom_height = if main.height >= 30 {
+        main.height * 2 / 5
+    } else {
+        main.height * 3 / 8
+    };
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(bottom_height.max(5))])
+            .areas(main);
+    let classes_width = (top.width * 3 / 10).clamp(24, 44);
+    let preview_width = if top.width >= 100 { top.width / 4 } else { 18 };
+    let [classes, examples, preview] = Layout::horizontal([
+        Constraint::Length(classes_width),
+        Constraint::Min(20),
+        Constraint::Length(preview_width),
+    ])
+    .areas(top);
+    let [captions, check] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(bottom);
+    Layout5 {
+        classes,
+        examples,
+        preview,
+        captions,
+        check,
+        hints,
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme, keymap: &Keymap) {
+    let area = frame.area();
+    frame.buffer_mut().set_style(area, theme.base);
+    let parts = layout(area);
+    classes::draw(frame, parts.classes, app, theme);
+    if app.grid {
+        let grid_area = Rect {
+            width: parts.examples.width + parts.preview.width,
+            ..parts.examples
+        };
+        preview::draw_grid(frame, grid_area, app, images, theme);
+    } else {
+        examples::draw(frame, parts.examples, app, theme);
+        preview::draw(frame, parts.preview, app, images, theme);
+    }
+    captions::draw(frame, parts.captions, app, theme);
+    check::draw(frame, parts.check, app, theme);
+    hints::draw(frame, parts.hints, app, theme, keymap);
+    match app.mode {
+        Mode::Help => help::draw(frame, area, theme, keymap),
+        Mode::ExportMenu | Mode::ExportPath(_) | Mode::Note => {
+            help::draw_prompt(frame, area, app, theme)
+        }
+        _ => {}
+    }
+    // Keep the page size in step with what the focused list can show.
+    let list_height = match app.focus {
+        Pane::Classes => parts.classes.height,
+        Pane::Examples => parts.examples.height,
+        Pane::Captions => parts.captions.height,
+    };
+    app.page = list_height.saturating_sub(3).max(1) as usize;
+    let _ = Style::default();
+}

@@ -1,0 +1,126 @@
+//! The selected example's image with its scores, and the grid of the K hardest and K easiest
+//! thumbnails (the paper's figures).
+
+use super::block;
+use crate::ui::app::App;
+use crate::ui::images::{ImageState, Images};
+use crate::ui::theme::Theme;
+use ratatui::layout::{Constraint, Layout, Rect, Size};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::Frame;
+use ratatui_image::Image;
+
+fn draw_image(
+    frame: &mut Frame,
+    area: Rect,
+    row: usize,
+    app: &App,
+    images: &mut Images,
+    theme: &Theme,
+) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let message = match app.dataset.image(row) {
+        None => Some("no image for this row".to_string()),
+        Some(path) if !images.enabled() => Some(format!(
+            "previews off (--image-protocol none): {}",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        )),
+        Some(path) => match images.get(row, path, Size::new(area.width, area.height)) {
+            Some(ImageState::Ready(protocol)) => {
+                frame.render_widget(Image::new(protocol), area);
+                None
+            }
+            Some(ImageState::Loading) => Some("loading…".to_string()),
+            Some(ImageState::Failed(e)) => Some(e.clone()),
+            None => Some("previews off".to_string()),
+        },
+    };
+    if let Some(text) = message {
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.muted)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, theme: &Theme) {
+    let title = format!("Preview · {}", images.protocol_name());
+    let outer = block(title, false, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let Some(example) = app.selected_example() else {
+        return;
+    };
+    let dataset = app.dataset.clone();
+    let correct = dataset.correct[example.row] == Some(true);
+    let mut lines = vec![Line::from(vec![
+        Span::raw(format!("id {}  ", dataset.ids.get(example.row))),
+        if correct {
+            Span::styled("✓ right", theme.easy)
+        } else {
+            Span::styled("✗ wrong", theme.hard)
+        },
+    ])];
+    lines.push(Line::from(format!(
+        "svm {}",
+        super::score(example.decision_value)
+    )));
+    if let Some(c) = &dataset.confidence {
+        lines.push(Line::from(format!("confidence {:.2}", c[example.row])));
+    }
+    let meta_height = (lines.len() as u16).min(inner.height);
+    let [image_area, meta_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(meta_height)]).areas(inner);
+    draw_image(frame, image_area, example.row, app, images, theme);
+    frame.render_widget(Paragraph::new(lines), meta_area);
+}
+
+/// K hardest on the left, K easiest on the right, as many as fit.
+pub fn draw_grid(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, theme: &Theme) {
+    let outer = block(
+        "Grid · hardest (left) vs easiest (right) test images",
+        true,
+        theme,
+    );
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let Some(findings) = app.findings() else {
+        frame.render_widget(Paragraph::new("no ranking yet").style(theme.muted), inner);
+        return;
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let cell = Size::new(12, 6);
+    for (half, rows, label) in [
+        (left, findings.hardest(64).to_vec(), "hard"),
+        (right, findings.easiest(64), "easy"),
+    ] {
+        let columns = (half.width / cell.width).max(1);
+        let lines = (half.height / (cell.height + 1)).max(1);
+        for (k, r) in rows.iter().take((columns * lines) as usize).enumerate() {
+            let x = half.x + (k as u16 % columns) * cell.width;
+            let y = half.y + (k as u16 / columns) * (cell.height + 1);
+            let image_area =
+                Rect::new(x, y, cell.width.saturating_sub(1), cell.height).intersection(half);
+            draw_image(frame, image_area, r.row, app, images, theme);
+            let correct = app.dataset.correct[r.row] == Some(true);
+            let caption = Line::from(vec![
+                Span::styled(
+                    if correct { "✓" } else { "✗" },
+                    if correct { theme.easy } else { theme.hard },
+                ),
+                Span::raw(super::score(r.decision_value)),
+            ]);
+            let caption_area =
+                Rect::new(x, y + cell.height, cell.width.saturating_sub(1), 1).intersection(half);
+            frame.render_widget(Paragraph::new(caption), caption_area);
+        }
+        let _ = (label, Block::default());
+    }
+}

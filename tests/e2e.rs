@@ -1,0 +1,104 @@
+//! The real binary in a real terminal (tmux): it starts, draws, answers keys, and quits with the
+//! terminal restored (alternate screen left, exit status 0).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "fl"])
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "'{text}' never appeared:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn explorer_runs_in_a_terminal_and_restores_it() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("faultline-test-{}", std::process::id()),
+    };
+    let command = format!(
+        "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null; echo EXIT=$?; sleep 30",
+        dir = state.path().display(),
+        bin = env!("CARGO_BIN_EXE_faultline"),
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "fl",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        &command,
+    ]);
+    let screen = tmux.wait_for("✓");
+    assert!(
+        screen.contains("Classes") && screen.contains("Examples"),
+        "{screen}"
+    );
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "fl", "#{alternate_on}"])
+            .trim(),
+        "1"
+    );
+
+    tmux.run(&["send-keys", "-t", "fl", "/", "c", "a", "t", "Enter"]);
+    let screen = tmux.wait_for("a photo of a white cat");
+    assert!(screen.contains("/cat"), "{screen}");
+    tmux.run(&["send-keys", "-t", "fl", "?"]);
+    tmux.wait_for("search classes");
+    // Closing help with `?` (an Esc followed at once by q would read as alt-q).
+    tmux.run(&["send-keys", "-t", "fl", "?"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.run(&["send-keys", "-t", "fl", "q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "fl", "#{alternate_on}"])
+            .trim(),
+        "0",
+        "alternate screen left"
+    );
+}

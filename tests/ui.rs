@@ -1,0 +1,289 @@
+//! The explorer without a terminal: screens rendered into ratatui's TestBackend and compared
+//! with insta snapshots, driven by the same key events a user types.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use faultline::analysis::direction::FitOptions;
+use faultline::analysis::fit_model;
+use faultline::demo::{generate, write_demo, DemoOptions};
+use faultline::ui::app::{App, Mode, Pane};
+use faultline::ui::images::Images;
+use faultline::ui::keymap::Keymap;
+use faultline::ui::theme::Theme;
+use faultline::ui::triage::Triage;
+use faultline::ui::{handle_event, panes, run_pending_export};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use ratatui_image::picker::{Picker, ProtocolType};
+use std::sync::{Arc, OnceLock};
+
+struct World {
+    dir: tempfile::TempDir,
+    app_parts: (
+        Arc<faultline::data::Dataset>,
+        Arc<faultline::data::captions::CaptionBank>,
+        Arc<faultline::analysis::Model>,
+    ),
+}
+
+/// The demo written to disk (so previews have real PNGs) and fitted once for all tests.
+fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut demo = generate(&DemoOptions::default());
+        write_demo(&demo, dir.path()).unwrap();
+        // Image paths as the loader would resolve them.
+        if let Some(images) = demo.dataset.images.as_mut() {
+            for p in images.iter_mut().flatten() {
+                *p = dir.path().join(&*p);
+            }
+        }
+        let model = fit_model(&demo.dataset, &FitOptions::default()).unwrap();
+        World {
+            app_parts: (
+                Arc::new(demo.dataset),
+                Arc::new(demo.captions),
+                Arc::new(model),
+            ),
+            dir,
+        }
+    })
+}
+
+fn app() -> App {
+    let (dataset, bank, model) = world().app_parts.clone();
+    let mut app = App::new(dataset, Some(bank), Triage::in_memory());
+    app.set_model(model, false);
+    app
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn type_keys(app: &mut App, keys: &str) {
+    let keymap = Keymap::default();
+    for c in keys.chars() {
+        let code = match c {
+            '\t' => KeyCode::Tab,
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\x08' => KeyCode::Backspace,
+            c => KeyCode::Char(c),
+        };
+        handle_event(app, &keymap, key(code));
+        run_pending_export(app);
+    }
+}
+
+fn render(app: &mut App, images: &mut Images, width: u16, height: u16) -> String {
+    let backend = TestBackend::new(width, height);
+    let mut terminal = Terminal::new(backend).unwrap();
+    let theme = Theme::default();
+    let keymap = Keymap::default();
+    terminal
+        .draw(|frame| panes::draw(frame, app, images, &theme, &keymap))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn no_images() -> Images {
+    Images::synchronous(None)
+}
+
+#[test]
+fn first_screen_at_80x24() {
+    let mut app = app();
+    insta::assert_snapshot!("first_80x24", render(&mut app, &mut no_images(), 80, 24));
+}
+
+#[test]
+fn first_screen_at_160x48() {
+    let mut app = app();
+    insta::assert_snapshot!("first_160x48", render(&mut app, &mut no_images(), 160, 48));
+}
+
+#[test]
+fn navigating_classes_changes_every_pane() {
+    let mut app = app();
+    let first = app.selected_class();
+    type_keys(&mut app, "j");
+    assert_ne!(app.selected_class(), first);
+    let screen = render(&mut app, &mut no_images(), 120, 36);
+    let name = &app.dataset.class_names[app.selected_class().unwrap() as usize];
+    assert!(
+        screen.contains(&format!("a photo of a {name}")),
+        "captions follow the class:\n{screen}"
+    );
+    insta::assert_snapshot!("after_j_120x36", screen);
+}
+
+#[test]
+fn fuzzy_search_filters_and_escape_clears() {
+    let mut app = app();
+    type_keys(&mut app, "/brd");
+    assert_eq!(app.mode, Mode::Search);
+    assert_eq!(app.visible.len(), 1);
+    assert_eq!(app.dataset.class_names[app.visible[0] as usize], "bird");
+    insta::assert_snapshot!(
+        "search_brd_80x24",
+        render(&mut app, &mut no_images(), 80, 24)
+    );
+    type_keys(&mut app, "\n");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.visible.len(), 1, "enter keeps the filter");
+    type_keys(&mut app, "\x1b");
+    assert_eq!(app.visible.len(), 6, "esc clears it");
+}
+
+#[test]
+fn panes_orders_help_and_sort() {
+    let mut app = app();
+    type_keys(&mut app, "\t");
+    assert_eq!(app.focus, Pane::Examples);
+    type_keys(&mut app, "jjj");
+    assert_eq!(app.example_cursor, 3);
+    type_keys(&mut app, "o");
+    let screen = render(&mut app, &mut no_images(), 100, 30);
+    assert!(screen.contains("easiest first"), "{screen}");
+    type_keys(&mut app, "?");
+    let help = render(&mut app, &mut no_images(), 100, 30);
+    assert!(
+        help.contains("Help") && help.contains("search classes"),
+        "{help}"
+    );
+    insta::assert_snapshot!("help_100x30", help);
+    type_keys(&mut app, "?");
+    assert_eq!(app.mode, Mode::Normal);
+    type_keys(&mut app, "\ts");
+    assert!(app.status.as_deref().unwrap_or("").contains("SVM strength"));
+    // Sorted by strength: the control class (no coherent failure mode) comes last.
+    assert_eq!(
+        app.dataset.class_names[*app.visible.last().unwrap() as usize],
+        "horse"
+    );
+}
+
+#[test]
+fn export_summary_and_triage_from_the_ui() {
+    let mut app = app();
+    let out = tempfile::tempdir().unwrap();
+    let summary = out.path().join("summary.md");
+    type_keys(&mut app, "t");
+    type_keys(&mut app, "n");
+    assert_eq!(app.mode, Mode::Note);
+    type_keys(&mut app, "snowy dogs\n");
+    type_keys(&mut app, "e3");
+    assert!(matches!(app.mode, Mode::ExportPath(_)));
+    app.input = summary.display().to_string();
+    type_keys(&mut app, "\n");
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("wrote the summary"),
+        "{:?}",
+        app.status
+    );
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("## Triage") && text.contains("snowy dogs") && text.contains("confirmed"),
+        "{text}"
+    );
+
+    let rows = out.path().join("hard.csv");
+    type_keys(&mut app, "e1");
+    app.input = rows.display().to_string();
+    type_keys(&mut app, "\n");
+    assert_eq!(std::fs::read_to_string(&rows).unwrap().lines().count(), 101);
+
+    type_keys(&mut app, "e1");
+    app.input = out.path().join("missing/dir/x.csv").display().to_string();
+    type_keys(&mut app, "\n");
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("export failed"),
+        "{:?}",
+        app.status
+    );
+    assert!(!app.quit, "a failed export never ends the app");
+}
+
+#[test]
+fn half_block_preview_and_grid() {
+    let mut app = app();
+    let mut picker = Picker::halfblocks();
+    picker.set_protocol_type(ProtocolType::Halfblocks);
+    let mut images = Images::synchronous(Some(picker));
+    type_keys(&mut app, "\t");
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(
+        screen.contains('▀') || screen.contains('▄'),
+        "half-blocks drawn:\n{screen}"
+    );
+    insta::assert_snapshot!("preview_halfblocks_120x36", screen);
+    type_keys(&mut app, "v");
+    let grid = render(&mut app, &mut images, 120, 36);
+    assert!(grid.contains("hardest (left)"), "{grid}");
+    let _ = &world().dir;
+}
+
+#[test]
+fn sixel_and_kitty_previews_carry_their_escape_payloads() {
+    for (protocol, marker) in [
+        (ProtocolType::Sixel, "\x1bP"),
+        (ProtocolType::Kitty, "\x1b_G"),
+    ] {
+        let mut app = app();
+        let mut picker = Picker::halfblocks();
+        picker.set_protocol_type(protocol);
+        let mut images = Images::synchronous(Some(picker));
+        let screen = render(&mut app, &mut images, 120, 36);
+        assert!(
+            screen.contains(marker),
+            "{protocol:?}: no {marker:?} payload"
+        );
+    }
+}
+
+#[test]
+fn missing_images_are_a_message_not_an_error() {
+    let (dataset, bank, model) = world().app_parts.clone();
+    let mut broken = (*dataset).clone();
+    if let Some(images) = broken.images.as_mut() {
+        for p in images.iter_mut().flatten() {
+            *p = p.with_file_name("does-not-exist.png");
+        }
+    }
+    let mut app = App::new(Arc::new(broken), Some(bank), Triage::in_memory());
+    app.set_model(model, false);
+    let mut images = Images::synchronous(Some(Picker::halfblocks()));
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(screen.contains("cannot open"), "{screen}");
+}
+
+#[test]
+fn resizing_to_tiny_sizes_never_panics() {
+    let mut app = app();
+    let mut images = Images::synchronous(Some(Picker::halfblocks()));
+    for (w, h) in [(1, 1), (10, 3), (20, 8), (40, 10), (79, 23), (300, 100)] {
+        render(&mut app, &mut images, w, h);
+        type_keys(&mut app, "?");
+        render(&mut app, &mut images, w, h);
+        type_keys(&mut app, "?v");
+        render(&mut app, &mut images, w, h);
+        type_keys(&mut app, "v");
+    }
+}
