@@ -409,19 +409,7 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Fails before any work when the output cannot be written: its folder is missing, or it would
 /// overwrite an input.
 fn guard_output(out: &Path, inputs: &[&Path]) -> Result<()> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        return Err(Error::io(
-            out,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "the output folder does not exist",
-            ),
-        ));
-    }
+    report::output_folder(out)?;
     let out_canonical = out.canonicalize().ok();
     for input in inputs {
         if out_canonical.is_some() && input.canonicalize().ok() == out_canonical {

@@ -18,11 +18,8 @@ pub enum Format {
     Markdown,
 }
 
-/// Writes `path` through a temporary file in the same folder, renamed into place on success.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
+/// The folder `path` will be written in; an error naming `path` when it does not exist.
+pub fn output_folder(path: &Path) -> Result<&Path> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -36,6 +33,15 @@ pub fn write_atomically(
             ),
         ));
     }
+    Ok(parent)
+}
+
+/// Writes `path` through a temporary file in the same folder, renamed into place on success.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let parent = output_folder(path)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".faultline-")
         .suffix(".partial")
