@@ -13,7 +13,6 @@ use super::images::Images;
 use super::keymap::Keymap;
 use super::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType};
 use ratatui::Frame;
@@ -125,5 +124,4 @@ pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme
         Pane::Captions => parts.captions.height,
     };
     app.page = list_height.saturating_sub(3).max(1) as usize;
-    let _ = Style::default();
 }

@@ -7,7 +7,7 @@ use crate::ui::images::{ImageState, Images};
 use crate::ui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect, Size};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use ratatui_image::Image;
 
@@ -97,9 +97,9 @@ pub fn draw_grid(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Imag
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
     let cell = Size::new(12, 6);
-    for (half, rows, label) in [
-        (left, findings.hardest(64).to_vec(), "hard"),
-        (right, findings.easiest(64), "easy"),
+    for (half, rows) in [
+        (left, findings.hardest(64).to_vec()),
+        (right, findings.easiest(64)),
     ] {
         let columns = (half.width / cell.width).max(1);
         let lines = (half.height / (cell.height + 1)).max(1);
@@ -121,6 +121,5 @@ pub fn draw_grid(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Imag
                 Rect::new(x, y + cell.height, cell.width.saturating_sub(1), 1).intersection(half);
             frame.render_widget(Paragraph::new(caption), caption_area);
         }
-        let _ = (label, Block::default());
     }
 }
