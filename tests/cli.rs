@@ -8,8 +8,7 @@ use serde_json::Value;
 use std::path::Path;
 
 fn write_demo(dir: &Path, cache: &Path) {
-    let out = faultline(&["demo", "--write", dir.to_str().unwrap()], cache);
-    assert!(out.status.success(), "{}", stderr(&out));
+    run_ok(&["demo", "--write", dir.to_str().unwrap()], cache);
 }
 
 fn report_json(args: &[&str], cache: &Path) -> Value {
@@ -136,7 +135,7 @@ fn export_and_intervene_write_csv_and_parquet() {
     let data = data.to_str().unwrap();
 
     let csv = path(&dir, "dog_hard.csv");
-    let out = faultline(
+    run_ok(
         &[
             "export",
             data,
@@ -149,7 +148,6 @@ fn export_and_intervene_write_csv_and_parquet() {
         ],
         cache.path(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let header = lines.next().unwrap();
@@ -171,7 +169,7 @@ fn export_and_intervene_write_csv_and_parquet() {
     assert_eq!(lines.count(), 25);
 
     let parquet = path(&dir, "cat_easy.parquet");
-    let out = faultline(
+    run_ok(
         &[
             "export",
             data,
@@ -184,17 +182,11 @@ fn export_and_intervene_write_csv_and_parquet() {
         ],
         cache.path(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let file = std::fs::File::open(&parquet).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+    let rows = read_parquet(&parquet).num_rows();
     assert_eq!(rows, 10);
 
     let weights = path(&dir, "weights.csv");
-    let out = faultline(
+    run_ok(
         &[
             "intervene",
             data,
@@ -205,7 +197,6 @@ fn export_and_intervene_write_csv_and_parquet() {
         ],
         cache.path(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&weights).unwrap();
     assert_eq!(text.lines().count(), 1 + 3600, "one weight per train row");
     assert!(text
@@ -215,7 +206,7 @@ fn export_and_intervene_write_csv_and_parquet() {
         .ends_with("decision_value,weight"));
 
     let select = path(&dir, "to_label.csv");
-    let out = faultline(
+    run_ok(
         &[
             "intervene",
             data,
@@ -226,7 +217,6 @@ fn export_and_intervene_write_csv_and_parquet() {
         ],
         cache.path(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&select).unwrap();
     assert_eq!(
         text.lines().count(),

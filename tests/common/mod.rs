@@ -18,6 +18,13 @@ pub fn faultline(args: &[&str], cache: &Path) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs faultline and asserts it succeeded.
+pub fn run_ok(args: &[&str], cache: &Path) -> Output {
+    let out = faultline(args, cache);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    out
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
