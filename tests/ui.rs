@@ -287,3 +287,45 @@ fn resizing_to_tiny_sizes_never_panics() {
         type_keys(&mut app, "v");
     }
 }
+
+#[test]
+fn long_lists_scroll_to_their_last_row() {
+    let mut app = app();
+    let mut images = no_images();
+    type_keys(&mut app, "\tG");
+    let examples = app.examples().len();
+    assert!(examples > 50, "demo classes have hundreds of test rows");
+    let screen = render(&mut app, &mut images, 120, 36);
+    // The last rank is on screen and selected; the first is scrolled away.
+    assert!(
+        screen.contains(&format!("{examples} ")),
+        "rank {examples} not shown:\n{screen}"
+    );
+    assert_eq!(app.example_cursor, examples - 1);
+    type_keys(&mut app, "g");
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(!screen.contains(&format!("{examples} ")), "{screen}");
+}
+
+#[test]
+fn findings_arrive_from_the_worker_thread() {
+    let (dataset, bank, model) = world().app_parts.clone();
+    let mut app = App::new(dataset, Some(bank), Triage::in_memory());
+    app.compute_in_background();
+    app.set_model(model, false);
+    let mut images = no_images();
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(screen.contains("ranking the test rows"), "{screen}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.findings().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never answered"
+        );
+        app.poll_findings();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(!screen.contains("ranking the test rows"), "{screen}");
+    assert!(screen.contains("hardest first"), "{screen}");
+}

@@ -19,9 +19,10 @@ pub fn rank_rows(
     split: Split,
 ) -> Option<Vec<RankedRow>> {
     let rows = dataset.rows_of(class, split);
-    let values = model.decision_values(dataset, class, &rows)?;
+    let values = model.decision_values(dataset, class, rows)?;
     let mut ranked: Vec<RankedRow> = rows
-        .into_iter()
+        .iter()
+        .copied()
         .zip(values)
         .map(|(row, decision_value)| RankedRow {
             row,

@@ -553,6 +553,7 @@ impl<'a> Accumulator<'a> {
             images,
             ids,
             class_names,
+            row_index: Default::default(),
         })
     }
 

@@ -14,6 +14,7 @@ pub use split::stratified_val_test_split;
 use arrow::buffer::ScalarBuffer;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// Which part of the protocol a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -163,6 +164,30 @@ pub struct Dataset {
     pub images: Option<Vec<Option<PathBuf>>>,
     pub ids: Ids,
     pub class_names: Vec<String>,
+    /// Rows by split and class, built on first use so per-class lookups never scan the data.
+    /// Labels and splits must not change once it is built.
+    pub row_index: OnceLock<RowIndex>,
+}
+
+/// For each split, for each class, its rows in row order.
+#[derive(Debug, Clone)]
+pub struct RowIndex {
+    by_split: [Vec<Vec<usize>>; 4],
+}
+
+impl RowIndex {
+    fn build(labels: &[Option<u32>], splits: &[Split], num_classes: usize) -> RowIndex {
+        let mut by_split: [Vec<Vec<usize>>; 4] = Default::default();
+        for lists in &mut by_split {
+            *lists = vec![Vec::new(); num_classes];
+        }
+        for (i, (label, split)) in labels.iter().zip(splits).enumerate() {
+            if let Some(label) = label {
+                by_split[*split as usize][*label as usize].push(i);
+            }
+        }
+        RowIndex { by_split }
+    }
 }
 
 impl Dataset {
@@ -183,23 +208,16 @@ impl Dataset {
     }
 
     /// Rows of `split` whose true class is `class`, in row order.
-    pub fn rows_of(&self, class: u32, split: Split) -> Vec<usize> {
-        (0..self.len())
-            .filter(|&i| self.splits[i] == split && self.labels[i] == Some(class))
-            .collect()
+    pub fn rows_of(&self, class: u32, split: Split) -> &[usize] {
+        &self.rows_by_class(split)[class as usize]
     }
 
-    /// For each class, its rows of `split` in row order: one pass over the data.
-    pub fn rows_by_class(&self, split: Split) -> Vec<Vec<usize>> {
-        let mut by_class = vec![Vec::new(); self.num_classes()];
-        for i in 0..self.len() {
-            if self.splits[i] == split {
-                if let Some(label) = self.labels[i] {
-                    by_class[label as usize].push(i);
-                }
-            }
-        }
-        by_class
+    /// For each class, its rows of `split` in row order.
+    pub fn rows_by_class(&self, split: Split) -> &[Vec<usize>] {
+        &self
+            .row_index
+            .get_or_init(|| RowIndex::build(&self.labels, &self.splits, self.num_classes()))
+            .by_split[split as usize]
     }
 
     pub fn split_counts(&self) -> [usize; 4] {

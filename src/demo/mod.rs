@@ -235,6 +235,7 @@ pub fn generate(options: &DemoOptions) -> Demo {
         images: Some(images),
         ids: Ids::RowNumbers,
         class_names: CLASSES.iter().map(|(n, _)| n.to_string()).collect(),
+        row_index: Default::default(),
     };
     Demo {
         dataset,

@@ -2,16 +2,16 @@
 //! behaviour is testable by feeding actions.
 
 use super::action::Action;
+use super::findings::Findings;
 use super::triage::{Entry, Mark, Triage};
 use crate::analysis::direction::Outcome;
-use crate::analysis::findings::{class_findings, ClassFindings, FindingOptions, Status};
+use crate::analysis::findings::{ClassFindings, FindingOptions, Status};
 use crate::analysis::rank::RankedRow;
 use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
 use crate::data::{Dataset, Split};
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -152,6 +152,10 @@ pub struct App {
     pub order: Order,
     pub example_cursor: usize,
     pub caption_cursor: usize,
+    /// First row each list shows; drawing keeps the cursor inside the window.
+    pub class_offset: usize,
+    pub example_offset: usize,
+    pub caption_offset: usize,
     pub grid: bool,
     pub input: String,
     pub status: Option<String>,
@@ -160,7 +164,11 @@ pub struct App {
     pub quit: bool,
     /// Rows per page in the focused list; the last draw sets it.
     pub page: usize,
-    findings: HashMap<u32, Arc<ClassFindings>>,
+    findings: Option<Findings>,
+    /// Compute findings on a worker thread (the live explorer) rather than on demand (tests).
+    background: bool,
+    /// The examples list in the current order, for (class, order).
+    ordered: Option<(u32, Order, Arc<Vec<RankedRow>>)>,
     options: FindingOptions,
 }
 
@@ -202,6 +210,9 @@ impl App {
             order: Order::Hardest,
             example_cursor: 0,
             caption_cursor: 0,
+            class_offset: 0,
+            example_offset: 0,
+            caption_offset: 0,
             grid: false,
             input: String::new(),
             status: None,
@@ -209,7 +220,9 @@ impl App {
             pending_export: None,
             quit: false,
             page: 10,
-            findings: HashMap::new(),
+            findings: None,
+            background: false,
+            ordered: None,
             options: FindingOptions {
                 top_rows: 100,
                 top_captions: 10,
@@ -226,10 +239,31 @@ impl App {
             row.strength = fit.direction().map(|d| d.cv_balanced_accuracy);
             row.status = Some(crate::analysis::findings::status_of(fit));
         }
+        let findings = if self.background {
+            Findings::threaded
+        } else {
+            Findings::synchronous
+        };
+        self.findings = Some(findings(
+            self.dataset.clone(),
+            model.clone(),
+            self.bank.clone(),
+            self.options.clone(),
+        ));
+        self.ordered = None;
         self.model = Some(model);
         self.fit = FitState::Done { cached };
-        self.findings.clear();
         self.refresh_visible();
+    }
+
+    /// Computes findings on a worker thread from the next model on; call before `set_model`.
+    pub fn compute_in_background(&mut self) {
+        self.background = true;
+    }
+
+    /// Takes in findings the worker finished; true when the screen should be redrawn.
+    pub fn poll_findings(&mut self) -> bool {
+        self.findings.as_mut().is_some_and(Findings::poll)
     }
 
     pub fn set_fit_failed(&mut self, message: String) {
@@ -240,34 +274,36 @@ impl App {
         self.visible.get(self.class_cursor).copied()
     }
 
-    /// The selected class's findings, computed once and kept.
+    /// The selected class's findings, computed once and kept; None while the fit or the worker
+    /// is still on it. Also asks for the neighbouring classes, so stepping through the list
+    /// finds them ready.
     pub fn findings(&mut self) -> Option<Arc<ClassFindings>> {
         let class = self.selected_class()?;
-        let model = self.model.clone()?;
-        let dataset = self.dataset.clone();
-        let bank = self.bank.clone();
-        let options = self.options.clone();
-        Some(
-            self.findings
-                .entry(class)
-                .or_insert_with(|| {
-                    Arc::new(class_findings(
-                        &dataset,
-                        &model,
-                        bank.as_deref(),
-                        class,
-                        &options,
-                    ))
-                })
-                .clone(),
-        )
+        let neighbours = [
+            self.class_cursor.checked_sub(1),
+            Some(self.class_cursor + 1),
+        ];
+        let findings = self.findings.as_mut()?;
+        let found = findings.get(class);
+        for i in neighbours.into_iter().flatten() {
+            if let Some(&c) = self.visible.get(i) {
+                findings.prefetch(c);
+            }
+        }
+        found
     }
 
-    /// The examples list in the current order.
-    pub fn examples(&mut self) -> Vec<RankedRow> {
+    /// The examples list in the current order (kept, so redraws do not copy or re-sort it).
+    pub fn examples(&mut self) -> Arc<Vec<RankedRow>> {
         let Some(findings) = self.findings() else {
-            return Vec::new();
+            return Arc::default();
         };
+        let key = (findings.class, self.order);
+        if let Some((class, order, rows)) = &self.ordered {
+            if (*class, *order) == key {
+                return rows.clone();
+            }
+        }
         let mut rows = findings.ranking.clone();
         match self.order {
             Order::Hardest => {}
@@ -282,6 +318,8 @@ impl App {
                 }
             }
         }
+        let rows = Arc::new(rows);
+        self.ordered = Some((key.0, key.1, rows.clone()));
         rows
     }
 
@@ -547,7 +585,7 @@ impl App {
     }
 
     /// Why the selected class has no ranking, for the examples pane.
-    pub fn unavailable_reason(&self) -> Option<String> {
+    pub fn unavailable_reason(&mut self) -> Option<String> {
         let class = self.selected_class()?;
         match &self.fit {
             FitState::Running { done, total } => {
@@ -562,7 +600,10 @@ impl App {
             Outcome::Fitted(_) if self.rows[class as usize].test_rows == 0 => {
                 Some("no test rows".into())
             }
-            Outcome::Fitted(_) => None,
+            Outcome::Fitted(_) => self
+                .findings()
+                .is_none()
+                .then(|| "ranking the test rows…".into()),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod config;
 pub mod export;
+pub mod findings;
 pub mod images;
 pub mod keymap;
 pub mod panes;
@@ -137,6 +138,7 @@ where
 {
     let triage = Triage::load(&session.dataset);
     let mut app = App::new(session.dataset.clone(), session.bank.clone(), triage);
+    app.compute_in_background();
     let (done, fits) = start_fit(&session);
     let mut images = Images::threaded(images::picker(options.image_protocol));
     let draw_error = |e: B::Error| Error::Internal(format!("drawing the screen: {e}"));
@@ -144,6 +146,7 @@ where
     while !app.quit {
         dirty |= poll_fit(&mut app, &done, &fits);
         dirty |= images.poll();
+        dirty |= app.poll_findings();
         if dirty {
             terminal
                 .draw(|frame| {

@@ -32,11 +32,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         return;
     };
     let n = scores.ranked.len();
-    let rows: Vec<Row> = scores
-        .ranked
+    let cursor = app.caption_cursor.min(n.saturating_sub(1));
+    let window = super::visible_window(&mut app.caption_offset, n, cursor, area);
+    let first = window.start;
+    let rows: Vec<Row> = scores.ranked[window]
         .iter()
         .enumerate()
-        .map(|(k, c)| {
+        .map(|(i, c)| {
+            let k = first + i;
             // The ends of the ranking are the findings; the middle is context.
             let (tag, style) = if k < TOP {
                 ("hard", theme.hard)
@@ -68,7 +71,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     .column_spacing(1)
     .row_highlight_style(theme.selection)
     .block(block(title, focused, theme));
-    let mut state =
-        TableState::default().with_selected(Some(app.caption_cursor.min(n.saturating_sub(1))));
+    let mut state = TableState::default().with_selected(Some(cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
 }

@@ -1,6 +1,6 @@
 //! The class list: accuracy, errors, SVM strength, status and triage marks.
 
-use super::block;
+use super::{block, visible_window};
 use crate::analysis::findings::Status;
 use crate::ui::app::{App, Mode, Pane};
 use crate::ui::theme::Theme;
@@ -19,7 +19,7 @@ pub(crate) fn status_symbol(status: Option<Status>) -> &'static str {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let title = if app.mode == Mode::Search || !app.query.is_empty() {
         let cursor = if app.mode == Mode::Search { "▏" } else { "" };
         Line::from(vec![
@@ -31,8 +31,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     // Errors and SVM strength need room; narrow screens keep name and accuracy.
     let wide = area.width >= 34;
-    let rows: Vec<Row> = app
-        .visible
+    let window = visible_window(
+        &mut app.class_offset,
+        app.visible.len(),
+        app.class_cursor,
+        area,
+    );
+    let first = window.start;
+    let rows: Vec<Row> = app.visible[window]
         .iter()
         .map(|&c| {
             let r = &app.rows[c as usize];
@@ -93,7 +99,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .column_spacing(1)
         .row_highlight_style(theme.selection)
         .block(block(title, app.focus == Pane::Classes, theme));
-    let mut state =
-        TableState::default().with_selected((!app.visible.is_empty()).then_some(app.class_cursor));
+    let mut state = TableState::default()
+        .with_selected((!app.visible.is_empty()).then_some(app.class_cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
 }

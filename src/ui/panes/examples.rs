@@ -20,10 +20,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
     let examples = app.examples();
     let dataset = app.dataset.clone();
-    let rows: Vec<Row> = examples
+    let window = super::visible_window(
+        &mut app.example_offset,
+        examples.len(),
+        app.example_cursor,
+        area,
+    );
+    let first = window.start;
+    let rows: Vec<Row> = examples[window]
         .iter()
         .enumerate()
-        .map(|(rank, r)| {
+        .map(|(i, r)| {
+            let rank = first + i;
             let correct = dataset.correct[r.row] == Some(true);
             let verdict = if correct {
                 Span::styled("✓ ok", theme.easy)
@@ -65,7 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     .column_spacing(1)
     .row_highlight_style(theme.selection)
     .block(block(title, focused, theme));
-    let mut state =
-        TableState::default().with_selected((!examples.is_empty()).then_some(app.example_cursor));
+    let mut state = TableState::default()
+        .with_selected((!examples.is_empty()).then_some(app.example_cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
 }

@@ -16,8 +16,30 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType};
 use ratatui::Frame;
+use std::ops::Range;
 
 pub use hints::hints;
+
+/// The slice of a list of `len` rows that a bordered table with a header, `area` high, shows
+/// with `cursor` on screen. Keeps the previous `offset` while the cursor stays visible, the way
+/// ratatui's `TableState` scrolls, but only the shown rows are ever built: a class with 500,000
+/// test rows draws as fast as one with ten.
+pub(crate) fn visible_window(
+    offset: &mut usize,
+    len: usize,
+    cursor: usize,
+    area: Rect,
+) -> Range<usize> {
+    let height = (area.height.saturating_sub(3) as usize).max(1);
+    let cursor = cursor.min(len.saturating_sub(1));
+    if cursor < *offset {
+        *offset = cursor;
+    } else if cursor >= *offset + height {
+        *offset = cursor + 1 - height;
+    }
+    *offset = (*offset).min(len.saturating_sub(height));
+    *offset..(*offset + height).min(len)
+}
 
 /// A decision value or caption score, readable at any scale: at small C the SVM's w (and so
 /// every score) is tiny, so fixed decimals would show only zeros.
