@@ -111,7 +111,7 @@ pub fn class_findings(
         .count();
     let val_accuracy =
         (fit.val_rows > 0).then(|| (fit.val_rows - fit.val_errors) as f64 / fit.val_rows as f64);
-    let test_accuracy = accuracy(dataset, &test);
+    let test_accuracy = accuracy(dataset, test);
     let ranking = rank_rows(dataset, model, class, Split::Test).unwrap_or_default();
     let test_metrics = (!ranking.is_empty()).then(|| {
         let truth: Vec<bool> = ranking
@@ -136,13 +136,13 @@ pub fn class_findings(
             easy_caption: easy.text.clone(),
             near_hard: accuracy_near(
                 dataset,
-                &test,
+                test,
                 bank.embeddings.row(hard.index),
                 options.check_k,
             )?,
             near_easy: accuracy_near(
                 dataset,
-                &test,
+                test,
                 bank.embeddings.row(easy.index),
                 options.check_k,
             )?,

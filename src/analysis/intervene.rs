@@ -89,11 +89,11 @@ fn scheme_weights(scheme: WeightScheme, decisions: &[f64]) -> Vec<f64> {
 /// A weight for every labelled train row, in row order.
 pub fn training_weights(dataset: &Dataset, model: &Model, scheme: WeightScheme) -> Vec<RowWeight> {
     let mut weights: Vec<Option<RowWeight>> = vec![None; dataset.len()];
-    for (class, rows) in dataset.rows_by_class(Split::Train).into_iter().enumerate() {
+    for (class, rows) in dataset.rows_by_class(Split::Train).iter().enumerate() {
         let class = class as u32;
         let coherent = status_of(&model.classes[class as usize]) == Status::Fitted;
         let decisions = coherent
-            .then(|| model.decision_values(dataset, class, &rows))
+            .then(|| model.decision_values(dataset, class, rows))
             .flatten();
         let values = match &decisions {
             Some(d) if !d.is_empty() => scheme_weights(scheme, d),
