@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod cli;
 pub mod data;
 pub mod demo;
+pub mod embed;
 pub mod error;
 pub mod panic_guard;
 pub mod report;

@@ -26,6 +26,21 @@ pub struct ColumnNames {
     pub id: String,
 }
 
+/// Class names from a file, one per line (blank lines skipped); names must be unique.
+pub fn read_class_names(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let names: Vec<String> = text
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(Error::input(path, "the class names file is empty"));
+    }
+    check_unique(path, &names)?;
+    Ok(names)
+}
+
 impl Default for ColumnNames {
     fn default() -> Self {
         ColumnNames {
@@ -559,17 +574,7 @@ impl<'a> Accumulator<'a> {
 
     fn given_class_names(&self, options: &LoadOptions) -> Result<Option<Vec<String>>> {
         if let Some(path) = &options.classes_file {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            let names: Vec<String> = text
-                .lines()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty())
-                .collect();
-            if names.is_empty() {
-                return Err(Error::input(path, "the class names file is empty"));
-            }
-            check_unique(path, &names)?;
-            return Ok(Some(names));
+            return read_class_names(path).map(Some);
         }
         if let Some((file, json)) = &self.class_names_meta {
             let names: Vec<String> = serde_json::from_str(json).map_err(|e| {

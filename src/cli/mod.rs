@@ -1,5 +1,7 @@
 //! The command line: clap definitions, and one function per subcommand.
 
+mod embed;
+
 use crate::analysis::cache::{fit_cached, CacheUse};
 use crate::analysis::direction::FitOptions;
 use crate::analysis::findings::{all_findings, class_findings, FindingOptions};
@@ -30,7 +32,9 @@ Examples:
   faultline report data.parquet --format json --out report.json
   faultline export data.parquet --class dog --hardest 100 --out dog_hard.csv
   faultline intervene data.parquet --weights soft --out weights.parquet
-  faultline intervene data.parquet --select 200 --out to_label.csv";
+  faultline intervene data.parquet --select 200 --out to_label.csv
+  faultline embed images --model clip/ --input predictions.csv --out data.parquet
+  faultline embed captions --model clip/ --dataset data.parquet --out captions.parquet";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -71,6 +75,8 @@ pub enum Command {
         after_help = "Examples:\n  faultline intervene data.parquet --weights soft --out weights.parquet\n  faultline intervene data.parquet --select 200 --out to_label.csv"
     )]
     Intervene(InterveneArgs),
+    /// Compute CLIP embeddings of images or captions with ONNX Runtime
+    Embed(embed::EmbedArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -403,6 +409,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report_command(args),
         Command::Export(args) => export_command(args),
         Command::Intervene(args) => intervene_command(args),
+        Command::Embed(args) => embed::embed_command(args),
     }
 }
 
@@ -543,7 +550,15 @@ fn explore_command(args: ExploreArgs) -> Result<()> {
 
 /// `faultline DATA ...` means `faultline explore DATA ...`.
 pub fn normalise_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const COMMANDS: [&str; 6] = ["explore", "demo", "report", "export", "intervene", "help"];
+    const COMMANDS: [&str; 7] = [
+        "explore",
+        "demo",
+        "report",
+        "export",
+        "intervene",
+        "embed",
+        "help",
+    ];
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
         if !first.starts_with('-') && !COMMANDS.contains(&first) {
             args.insert(1, "explore".into());

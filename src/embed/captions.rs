@@ -1,0 +1,307 @@
+//! `faultline embed captions`: caption banks from a text file (one caption a line, for every
+//! class) or from templates ("a photo of a {colour} {class}" over word lists), embedded with the
+//! model's text tower and written in the caption-bank contract (text, embedding, class).
+
+use super::model::{Device, TextModel};
+use super::progress::Progress;
+use crate::analysis::captions::reference_text;
+use crate::error::{Error, Result};
+use crate::report::write_atomically;
+use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The built-in template set (templates/captions.toml).
+pub const DEFAULT_TEMPLATES: &str = include_str!("../../templates/captions.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateFile {
+    #[serde(default)]
+    words: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    template: Vec<Template>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Template {
+    text: String,
+}
+
+/// One caption to embed; `class: None` applies to every class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub text: String,
+    pub class: Option<String>,
+}
+
+fn placeholders(text: &str) -> std::result::Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| format!("unclosed '{{' in \"{text}\""))?;
+        names.push(rest[open + 1..open + close].to_string());
+        rest = &rest[open + close + 1..];
+    }
+    Ok(names)
+}
+
+/// Every caption the templates make for `classes`, the reference caption of each class first.
+pub fn expand_templates(
+    source: &str,
+    classes: &[String],
+) -> std::result::Result<Vec<Candidate>, String> {
+    let file: TemplateFile = toml::from_str(source).map_err(|e| e.to_string())?;
+    if file.template.is_empty() {
+        return Err("no [[template]] entries".into());
+    }
+    for (name, words) in &file.words {
+        if words.is_empty() {
+            return Err(format!("word list '{name}' is empty"));
+        }
+    }
+    let mut out = Vec::new();
+    for class in classes {
+        let mut seen = HashSet::new();
+        let mut push = |text: String| {
+            if seen.insert(text.clone()) {
+                out.push(Candidate {
+                    text,
+                    class: Some(class.clone()),
+                });
+            }
+        };
+        push(reference_text(class));
+        for template in &file.template {
+            let names = placeholders(&template.text)?;
+            let lists: Vec<(&String, &Vec<String>)> = names
+                .iter()
+                .filter(|n| n.as_str() != "class")
+                .map(|n| {
+                    file.words.get_key_value(n).ok_or_else(|| {
+                        format!(
+                            "template \"{}\" uses {{{n}}}, which no word list defines",
+                            template.text
+                        )
+                    })
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            // Cartesian product over the lists the template names.
+            let mut combos: Vec<String> = vec![template.text.replace("{class}", class)];
+            for (name, words) in lists {
+                let slot = format!("{{{name}}}");
+                let slot = slot.as_str();
+                combos = combos
+                    .iter()
+                    .flat_map(|c| words.iter().map(move |w| c.replacen(slot, w, 1)))
+                    .collect();
+            }
+            for text in combos {
+                push(text);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One caption a line (blank lines and lines starting with '#' skipped), for every class; with
+/// class names, each class's reference caption is added.
+pub fn read_caption_lines(text: &str, classes: &[String]) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = classes
+        .iter()
+        .map(|c| Candidate {
+            text: reference_text(c),
+            class: Some(c.clone()),
+        })
+        .collect();
+    out.extend(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| Candidate {
+                text: l.to_string(),
+                class: None,
+            }),
+    );
+    out
+}
+
+pub struct CaptionJob {
+    pub model: PathBuf,
+    /// A .txt file, a .toml template file, or None for the built-in templates.
+    pub input: Option<PathBuf>,
+    pub out: PathBuf,
+    pub classes: Vec<String>,
+    pub batch_size: usize,
+    pub device: Device,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
+pub struct CaptionSummary {
+    pub out: PathBuf,
+    pub captions: usize,
+    pub dim: usize,
+    pub captions_per_second: f64,
+}
+
+pub fn candidates(job: &CaptionJob) -> Result<Vec<Candidate>> {
+    let (source, path): (String, Option<&Path>) = match &job.input {
+        None => (DEFAULT_TEMPLATES.to_string(), None),
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidData => Error::input(path, "not UTF-8 text"),
+                _ => Error::io(path, e),
+            })?,
+            Some(path.as_path()),
+        ),
+    };
+    let is_template = path.is_none_or(|p| p.extension().is_some_and(|e| e == "toml"));
+    let found = if is_template {
+        if job.classes.is_empty() {
+            return Err(Error::usage(
+                "templates need class names: pass --classes FILE or --dataset DATA",
+            ));
+        }
+        expand_templates(&source, &job.classes).map_err(|message| match path {
+            Some(p) => Error::input(p, message),
+            None => Error::Internal(format!("the built-in templates: {message}")),
+        })?
+    } else {
+        read_caption_lines(&source, &job.classes)
+    };
+    if found.is_empty() {
+        return Err(Error::input(
+            path.unwrap_or(Path::new("<templates>")),
+            "no captions in it",
+        ));
+    }
+    Ok(found)
+}
+
+pub fn run(job: &CaptionJob) -> Result<CaptionSummary> {
+    if job.batch_size == 0 {
+        return Err(Error::usage("--batch-size must be at least 1"));
+    }
+    crate::report::output_folder(&job.out)?;
+    let found = candidates(job)?;
+    let model = TextModel::open(&job.model, job.device, job.threads)?;
+    let mut progress = Progress::new("captions", found.len(), 0, job.quiet);
+    let mut values = Vec::with_capacity(found.len() * 512);
+    let mut dim = 0;
+    for batch in found.chunks(job.batch_size) {
+        let texts: Vec<String> = batch.iter().map(|c| c.text.clone()).collect();
+        let (embedded, d) = model.embed(&texts)?;
+        dim = d;
+        values.extend(embedded);
+        progress.advance(batch.len());
+    }
+    progress.finish();
+    let item = Arc::new(Field::new("item", DataType::Float32, false));
+    let embedding = FixedSizeListArray::try_new(
+        item.clone(),
+        dim as i32,
+        Arc::new(Float32Array::new(values.into(), None)),
+        None,
+    )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            found.iter().map(|c| c.text.as_str()),
+        )),
+        Arc::new(embedding),
+        Arc::new(StringArray::from_iter(
+            found.iter().map(|c| c.class.as_deref()),
+        )),
+    ];
+    let schema = Schema::new(vec![
+        Field::new("text", DataType::Utf8, false),
+        Field::new(
+            "embedding",
+            DataType::FixedSizeList(item, dim as i32),
+            false,
+        ),
+        Field::new("class", DataType::Utf8, true),
+    ]);
+    let batch = RecordBatch::try_new(Arc::new(schema), columns)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    write_atomically(&job.out, |file| {
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
+            .map_err(std::io::Error::other)?;
+        writer.write(&batch).map_err(std::io::Error::other)?;
+        writer.close().map_err(std::io::Error::other)?;
+        Ok(())
+    })?;
+    Ok(CaptionSummary {
+        out: job.out.clone(),
+        captions: found.len(),
+        dim,
+        captions_per_second: progress.rate(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_expand_every_combination_with_the_reference_first() {
+        let source = r#"
+            [words]
+            colour = ["white", "black"]
+            setting = ["in the snow", "at night"]
+            [[template]]
+            text = "a photo of a {colour} {class} {setting}"
+        "#;
+        let out = expand_templates(source, &["dog".into()]).unwrap();
+        let texts: Vec<&str> = out.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "a photo of a dog",
+                "a photo of a white dog in the snow",
+                "a photo of a white dog at night",
+                "a photo of a black dog in the snow",
+                "a photo of a black dog at night"
+            ]
+        );
+        assert!(out.iter().all(|c| c.class.as_deref() == Some("dog")));
+    }
+
+    #[test]
+    fn template_errors_name_the_problem() {
+        let unknown = "[[template]]\ntext = \"a {size} {class}\"";
+        assert!(expand_templates(unknown, &["x".into()])
+            .unwrap_err()
+            .contains("{size}"));
+        assert!(expand_templates(
+            "[words]\na = []\n[[template]]\ntext = \"{class}\"",
+            &["x".into()]
+        )
+        .unwrap_err()
+        .contains("empty"));
+        assert!(expand_templates("bogus = 1", &["x".into()]).is_err());
+    }
+
+    #[test]
+    fn the_built_in_templates_expand() {
+        let out = expand_templates(DEFAULT_TEMPLATES, &["dog".into(), "cat".into()]).unwrap();
+        assert!(out.len() > 100);
+        assert!(out.iter().any(|c| c.text == "a photo of a dog in the snow"));
+        assert!(out.iter().any(|c| c.text == "a photo of a white cat"));
+    }
+
+    #[test]
+    fn caption_lines_apply_to_every_class() {
+        let out = read_caption_lines("# comment\na red car\n\nat night\n", &["car".into()]);
+        assert_eq!(out[0].text, "a photo of a car");
+        assert_eq!(out[1].class, None);
+        assert_eq!(out.len(), 3);
+    }
+}
