@@ -435,3 +435,63 @@ fn a_folder_in_imagefolder_layout_fills_split_and_label() {
     assert_eq!(names, ["image", "label", "split", "embedding"]);
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 72);
 }
+
+#[test]
+fn the_explorer_scores_a_typed_caption_with_the_real_text_model() {
+    use faultline::ui::app::App;
+    use faultline::ui::triage::Triage;
+    use faultline::ui::typed_caption::{CaptionWorker, TypedResult};
+    use std::sync::Arc;
+    init_runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let list = world(dir.path());
+    let data = dir.path().join("data.parquet");
+    run_ok(&mut embed_images(&list, &data, &[]));
+    let dataset = Arc::new(faultline::data::load_dataset(&data, &Default::default()).unwrap());
+    let model = faultline::analysis::fit_model(&dataset, &Default::default()).unwrap();
+    let mut app = App::new(dataset, None, Triage::in_memory());
+    app.set_model(Arc::new(model), false);
+    app.set_caption_worker(CaptionWorker::spawn(
+        faultline::cli::embed::open_text_model(faultline::cli::embed::TextModelArgs {
+            model_dir: fixture().join("separate"),
+            ort_lib: None,
+        }),
+    ));
+    app.update(faultline::ui::action::Action::TypeCaption);
+    for c in "a photo of a white cat".chars() {
+        app.type_char(c);
+    }
+    app.confirm();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while matches!(app.typed.as_ref().unwrap().result, TypedResult::Pending) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer from the text model"
+        );
+        app.poll_typed_caption();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    match app.typed.clone().unwrap().result {
+        TypedResult::Scored { score, near } => {
+            assert!(score.is_finite());
+            // Each class has 12 test images, fewer than K = 50.
+            assert_eq!(near.unwrap().k, 12);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn explore_with_a_model_folder_lacking_the_text_tower_fails_before_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stderr) = run(faultline()
+        .arg("explore")
+        .arg(fixture().join("expected.json"))
+        .arg("--model")
+        .arg(dir.path()));
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("text_model.onnx") && stderr.contains("tokenizer.json"),
+        "{stderr}"
+    );
+}

@@ -329,3 +329,68 @@ fn findings_arrive_from_the_worker_thread() {
     assert!(!screen.contains("ranking the test rows"), "{screen}");
     assert!(screen.contains("hardest first"), "{screen}");
 }
+
+#[test]
+fn a_typed_caption_is_scored_against_the_class_direction() {
+    use faultline::ui::typed_caption::{CaptionWorker, Embedder, TypedResult};
+    let (dataset, bank, model) = world().app_parts.clone();
+    let mut app = App::new(dataset, Some(bank.clone()), Triage::in_memory());
+    app.set_model(model, false);
+    // Stands in for the CLIP text tower: the bank's own embedding of the same text.
+    let worker = CaptionWorker::spawn(Box::new(move || {
+        let embed: Embedder = Box::new(move |texts: &[String]| {
+            texts
+                .iter()
+                .map(|t| {
+                    bank.texts
+                        .iter()
+                        .position(|b| b == t)
+                        .map(|i| bank.embeddings.row(i).to_vec())
+                        .ok_or_else(|| format!("unknown caption {t}"))
+                })
+                .collect()
+        });
+        Ok(embed)
+    }));
+    app.set_caption_worker(worker);
+    let mut images = no_images();
+    type_keys(&mut app, "/dog\n");
+    assert_eq!(
+        app.dataset.class_names[app.selected_class().unwrap() as usize],
+        "dog"
+    );
+    type_keys(&mut app, "ca photo of a dog in the snow\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while matches!(app.typed.as_ref().unwrap().result, TypedResult::Pending) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer from the worker"
+        );
+        app.poll_typed_caption();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let TypedResult::Scored { score, near } = app.typed.clone().unwrap().result else {
+        panic!("{:?}", app.typed);
+    };
+    assert!(
+        score < 0.0,
+        "the planted hard attribute scores negative: {score}"
+    );
+    let near = near.unwrap();
+    let class_accuracy = app.findings().unwrap().test_accuracy.unwrap();
+    assert!(
+        near.accuracy < class_accuracy,
+        "{near:?} vs {class_accuracy}"
+    );
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(screen.contains("yours: score -"), "{screen}");
+    assert!(screen.contains("near yours"), "{screen}");
+}
+
+#[test]
+fn typing_a_caption_without_a_model_says_how_to_enable_it() {
+    let mut app = app();
+    type_keys(&mut app, "c");
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.status.as_deref().unwrap().contains("--model"));
+}

@@ -62,6 +62,23 @@ fn is_reference(text: &str, class_name: &str) -> bool {
     text == format!("a photo of a {name}") || text == format!("a photo of an {name}")
 }
 
+/// One caption's score: the SVM's decision value on the transformed t - t_ref. `buffers` are
+/// scratch space of the embedding's length (reused across captions).
+pub fn score_text(
+    standardizer: &Standardizer,
+    direction: &Direction,
+    text: &[f32],
+    reference: &[f32],
+    buffers: (&mut [f32], &mut [f32]),
+) -> f64 {
+    let (difference, transformed) = buffers;
+    for ((d, &t), &r) in difference.iter_mut().zip(text).zip(reference) {
+        *d = t - r;
+    }
+    standardizer.transform_into(difference, transformed);
+    direction.svm.decision(transformed)
+}
+
 /// Scores the captions for `class`; None when the bank has none for it.
 pub fn score_captions(
     bank: &CaptionBank,
@@ -114,18 +131,17 @@ pub fn score_captions(
         .into_iter()
         .filter(|&i| Some(i) != reference_row)
         .map(|i| {
-            for ((d, &t), &r) in difference
-                .iter_mut()
-                .zip(bank.embeddings.row(i))
-                .zip(&t_ref)
-            {
-                *d = t - r;
-            }
-            standardizer.transform_into(&difference, &mut transformed);
+            let score = score_text(
+                standardizer,
+                direction,
+                bank.embeddings.row(i),
+                &t_ref,
+                (&mut difference, &mut transformed),
+            );
             ScoredCaption {
                 index: i,
                 text: bank.texts[i].clone(),
-                score: direction.svm.decision(&transformed),
+                score,
             }
         })
         .collect();

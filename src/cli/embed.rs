@@ -98,6 +98,31 @@ pub struct CaptionArgs {
     pub dataset: Option<PathBuf>,
 }
 
+/// The explorer's text model for typed captions.
+#[derive(Args, Debug, Clone)]
+pub struct TextModelArgs {
+    /// CLIP model folder, to type your own captions in the explorer (key c)
+    #[arg(long = "model", value_name = "DIR", required = false)]
+    pub model_dir: PathBuf,
+    /// ONNX Runtime library for --model
+    #[arg(long, value_name = "FILE")]
+    pub ort_lib: Option<PathBuf>,
+}
+
+/// Loads the text tower on the explorer's worker thread, on first use.
+pub fn open_text_model(args: TextModelArgs) -> crate::ui::typed_caption::OpenEmbedder {
+    Box::new(move || {
+        crate::embed::runtime::init(args.ort_lib.as_deref()).map_err(|e| e.to_string())?;
+        let model = crate::embed::model::TextModel::open(&args.model_dir, Device::Cpu, None)
+            .map_err(|e| e.to_string())?;
+        let embed: crate::ui::typed_caption::Embedder = Box::new(move |texts: &[String]| {
+            let (values, dim) = model.embed(texts).map_err(|e| e.to_string())?;
+            Ok(values.chunks(dim).map(<[f32]>::to_vec).collect())
+        });
+        Ok(embed)
+    })
+}
+
 pub fn embed_command(args: EmbedArgs) -> Result<()> {
     match args.what {
         EmbedCommand::Images(args) => images_command(args),

@@ -1,6 +1,6 @@
 //! The command line: clap definitions, and one function per subcommand.
 
-mod embed;
+pub mod embed;
 
 use crate::analysis::cache::{fit_cached, CacheUse};
 use crate::analysis::direction::FitOptions;
@@ -320,6 +320,8 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "FILE")]
     pub captions: Option<PathBuf>,
     #[command(flatten)]
+    pub model: Option<embed::TextModelArgs>,
+    #[command(flatten)]
     pub ui: UiArgs,
     #[command(flatten)]
     pub fit: FitArgs,
@@ -523,6 +525,7 @@ fn demo_command(args: DemoArgs) -> Result<()> {
         bank: Some(Arc::new(world.captions)),
         fit_options: args.fit.options()?,
         use_cache: !args.fit.no_cache,
+        text_model: None,
     };
     crate::ui::run(session, ui)
 }
@@ -530,6 +533,13 @@ fn demo_command(args: DemoArgs) -> Result<()> {
 fn explore_command(args: ExploreArgs) -> Result<()> {
     let ui = args.ui.options()?;
     let fit_options = args.fit.options()?;
+    if let Some(model) = &args.model {
+        // Fail now, not after the explorer opens, when the folder lacks the text tower.
+        crate::embed::model::ModelFiles::discover(
+            &model.model_dir,
+            crate::embed::model::Towers::Text,
+        )?;
+    }
     let dataset = args.data.load()?;
     let bank = match &args.captions {
         Some(path) => Some(Arc::new(load_caption_bank(
@@ -544,6 +554,7 @@ fn explore_command(args: ExploreArgs) -> Result<()> {
         bank,
         fit_options,
         use_cache: !args.fit.no_cache,
+        text_model: args.model.map(embed::open_text_model),
     };
     crate::ui::run(session, ui)
 }

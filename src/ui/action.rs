@@ -30,6 +30,8 @@ pub enum Action {
     CycleTriage,
     /// Write a note on the class's triage.
     TriageNote,
+    /// Type a caption and score it against the class's failure direction (needs --model).
+    TypeCaption,
     /// Close an overlay or prompt, clear a search.
     Back,
 }
@@ -55,6 +57,7 @@ impl Action {
             Action::Export => "export",
             Action::CycleTriage => "triage mark",
             Action::TriageNote => "triage note",
+            Action::TypeCaption => "score your own caption",
             Action::Back => "back",
         }
     }

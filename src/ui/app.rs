@@ -4,6 +4,7 @@
 use super::action::Action;
 use super::findings::Findings;
 use super::triage::{Entry, Mark, Triage};
+use super::typed_caption::{self, CaptionWorker, TypedCaption, TypedResult};
 use crate::analysis::direction::Outcome;
 use crate::analysis::findings::{ClassFindings, FindingOptions, Status};
 use crate::analysis::rank::RankedRow;
@@ -105,6 +106,8 @@ pub enum Mode {
     ExportPath(ExportKind),
     /// Typing the class's triage note.
     Note,
+    /// Typing a caption to score against the class's direction.
+    Caption,
 }
 
 /// What the class list shows for one class.
@@ -170,6 +173,10 @@ pub struct App {
     /// The examples list in the current order, for (class, order).
     ordered: Option<(u32, Order, Arc<Vec<RankedRow>>)>,
     options: FindingOptions,
+    /// Embeds typed captions; None without --model.
+    caption_worker: Option<CaptionWorker>,
+    /// The last caption the user typed, and its score once embedded.
+    pub typed: Option<TypedCaption>,
 }
 
 impl App {
@@ -223,6 +230,8 @@ impl App {
             findings: None,
             background: false,
             ordered: None,
+            caption_worker: None,
+            typed: None,
             options: FindingOptions {
                 top_rows: 100,
                 top_captions: 10,
@@ -254,6 +263,41 @@ impl App {
         self.model = Some(model);
         self.fit = FitState::Done { cached };
         self.refresh_visible();
+    }
+
+    /// Lets the user type captions (the worker holds the text model).
+    pub fn set_caption_worker(&mut self, worker: CaptionWorker) {
+        self.caption_worker = Some(worker);
+    }
+
+    /// Takes in an embedded typed caption and scores it; true when the screen should change.
+    pub fn poll_typed_caption(&mut self) -> bool {
+        let Some((class, text, outcome)) = self
+            .caption_worker
+            .as_ref()
+            .and_then(CaptionWorker::try_result)
+        else {
+            return false;
+        };
+        let result = match (outcome, &self.model) {
+            (Err(e), _) => TypedResult::Failed(e),
+            (Ok(_), None) => TypedResult::Failed("the fit has not finished".into()),
+            (Ok((t, t_ref)), Some(model)) => typed_caption::score(
+                &self.dataset,
+                model,
+                class,
+                &t,
+                &t_ref,
+                self.options.check_k,
+            ),
+        };
+        if let Some(typed) = &mut self.typed {
+            if typed.class == class && typed.text == text {
+                typed.result = result;
+                return true;
+            }
+        }
+        false
     }
 
     /// Computes findings on a worker thread from the next model on; call before `set_model`.
@@ -405,7 +449,10 @@ impl App {
         self.status = None;
         match (&self.mode, action) {
             (_, Action::Quit)
-                if !matches!(self.mode, Mode::ExportPath(_) | Mode::Note | Mode::Search) =>
+                if !matches!(
+                    self.mode,
+                    Mode::ExportPath(_) | Mode::Note | Mode::Caption | Mode::Search
+                ) =>
             {
                 self.quit = true
             }
@@ -463,6 +510,22 @@ impl App {
                     self.mode = Mode::Note;
                 }
             }
+            (Mode::Normal, Action::TypeCaption) => {
+                if self.caption_worker.is_none() {
+                    self.status = Some(
+                        "to score your own captions, start with --model DIR (a CLIP model folder)"
+                            .into(),
+                    );
+                } else if self.selected_class().is_some() {
+                    self.input = self
+                        .typed
+                        .as_ref()
+                        .filter(|t| Some(t.class) == self.selected_class())
+                        .map(|t| t.text.clone())
+                        .unwrap_or_default();
+                    self.mode = Mode::Caption;
+                }
+            }
             (Mode::Normal, Action::Back) => {
                 if !self.query.is_empty() {
                     self.query.clear();
@@ -482,7 +545,7 @@ impl App {
                 self.class_cursor = 0;
                 self.refresh_visible();
             }
-            Mode::ExportPath(_) | Mode::Note => self.input.push(c),
+            Mode::ExportPath(_) | Mode::Note | Mode::Caption => self.input.push(c),
             Mode::ExportMenu => {
                 if let Some(kind) = c
                     .to_digit(10)
@@ -502,7 +565,7 @@ impl App {
                 self.query.pop();
                 self.refresh_visible();
             }
-            Mode::ExportPath(_) | Mode::Note => {
+            Mode::ExportPath(_) | Mode::Note | Mode::Caption => {
                 self.input.pop();
             }
             _ => {}
@@ -519,6 +582,20 @@ impl App {
                         kind,
                         class,
                         path: PathBuf::from(self.input.trim()),
+                    });
+                }
+                self.mode = Mode::Normal;
+            }
+            Mode::Caption => {
+                let text = self.input.trim().to_string();
+                if let (Some(class), Some(worker), false) =
+                    (self.selected_class(), &self.caption_worker, text.is_empty())
+                {
+                    worker.request(class, &self.dataset.class_names[class as usize], &text);
+                    self.typed = Some(TypedCaption {
+                        class,
+                        text,
+                        result: TypedResult::Pending,
                     });
                 }
                 self.mode = Mode::Normal;
@@ -544,7 +621,7 @@ impl App {
                 self.refresh_visible();
                 self.mode = Mode::Normal;
             }
-            Mode::ExportPath(_) | Mode::Note | Mode::ExportMenu | Mode::Help => {
+            Mode::ExportPath(_) | Mode::Note | Mode::Caption | Mode::ExportMenu | Mode::Help => {
                 self.mode = Mode::Normal
             }
             Mode::Normal => self.update(Action::Back),
@@ -554,11 +631,11 @@ impl App {
     pub fn is_typing(&self) -> bool {
         matches!(
             self.mode,
-            Mode::Search | Mode::ExportPath(_) | Mode::Note | Mode::ExportMenu
+            Mode::Search | Mode::ExportPath(_) | Mode::Note | Mode::Caption | Mode::ExportMenu
         )
     }
 
-    fn selected_name(&self) -> &str {
+    pub fn selected_name(&self) -> &str {
         self.selected_class()
             .map(|c| self.dataset.class_names[c as usize].as_str())
             .unwrap_or("class")

@@ -146,6 +146,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("e", Action::Export),
     ("t", Action::CycleTriage),
     ("n", Action::TriageNote),
+    ("c", Action::TypeCaption),
     ("esc", Action::Back),
 ];
 

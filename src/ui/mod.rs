@@ -12,6 +12,7 @@ pub mod keymap;
 pub mod panes;
 pub mod theme;
 pub mod triage;
+pub mod typed_caption;
 
 use crate::analysis::cache::{fit_cached_with_progress, CacheUse};
 use crate::analysis::direction::FitOptions;
@@ -38,6 +39,8 @@ pub struct Session {
     pub bank: Option<Arc<CaptionBank>>,
     pub fit_options: FitOptions,
     pub use_cache: bool,
+    /// Opens the text model for typed captions (--model), on first use.
+    pub text_model: Option<typed_caption::OpenEmbedder>,
 }
 
 pub struct UiOptions {
@@ -130,15 +133,19 @@ pub fn run_pending_export(app: &mut App) {
 
 fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
-    session: Session,
+    mut session: Session,
     options: UiOptions,
 ) -> Result<()>
 where
     B::Error: std::fmt::Display,
 {
     let triage = Triage::load(&session.dataset);
+    let text_model = session.text_model.take();
     let mut app = App::new(session.dataset.clone(), session.bank.clone(), triage);
     app.compute_in_background();
+    if let Some(open) = text_model {
+        app.set_caption_worker(typed_caption::CaptionWorker::spawn(open));
+    }
     let (done, fits) = start_fit(&session);
     let mut images = Images::threaded(images::picker(options.image_protocol));
     let draw_error = |e: B::Error| Error::Internal(format!("drawing the screen: {e}"));
@@ -147,6 +154,7 @@ where
         dirty |= poll_fit(&mut app, &done, &fits);
         dirty |= images.poll();
         dirty |= app.poll_findings();
+        dirty |= app.poll_typed_caption();
         if dirty {
             terminal
                 .draw(|frame| {

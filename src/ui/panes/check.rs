@@ -4,6 +4,7 @@
 use super::block;
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
+use crate::ui::typed_caption::{TypedCaption, TypedResult};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Wrap};
@@ -28,14 +29,39 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         );
         return;
     };
-    let [top, bottom] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
+    let typed = app
+        .typed
+        .clone()
+        .filter(|t| Some(t.class) == app.selected_class());
+    let typed_near = match &typed {
+        Some(TypedCaption {
+            result: TypedResult::Scored { near: Some(n), .. },
+            ..
+        }) => Some(n.accuracy),
+        _ => None,
+    };
+    let top_height = 4 + u16::from(typed_near.is_some()) + u16::from(typed.is_some());
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_height), Constraint::Min(0)]).areas(inner);
+    let [top, typed_line] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(u16::from(typed.is_some())),
+    ])
+    .areas(top);
     match &findings.check {
         Some(check) => {
-            let bars = [
+            let mut bars = vec![
                 bar("near hard", check.near_hard.accuracy, theme.bar_hard),
                 bar("near easy", check.near_easy.accuracy, theme.bar_easy),
                 bar("class", check.class_accuracy, theme.bar_class),
             ];
+            if let Some(accuracy) = typed_near {
+                bars.push(bar(
+                    "near yours",
+                    accuracy,
+                    theme.accent.fg.unwrap_or_default(),
+                ));
+            }
             let chart = BarChart::default()
                 .direction(Direction::Horizontal)
                 .data(BarGroup::default().bars(&bars))
@@ -60,6 +86,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 .wrap(Wrap { trim: true }),
             top,
         ),
+    }
+    if let Some(typed) = &typed {
+        let outcome = match &typed.result {
+            TypedResult::Pending => "embedding…".to_string(),
+            TypedResult::Scored { score, .. } => format!("score {}", super::score(*score)),
+            TypedResult::Failed(e) => e.clone(),
+        };
+        frame.render_widget(
+            Paragraph::new(format!("yours: {outcome} · \"{}\"", typed.text)).style(theme.accent),
+            typed_line,
+        );
     }
     if findings.baseline.is_empty() {
         return;

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-const HELP_ACTIONS: [Action; 18] = [
+const HELP_ACTIONS: [Action; 19] = [
     Action::Up,
     Action::Down,
     Action::PageUp,
@@ -25,6 +25,7 @@ const HELP_ACTIONS: [Action; 18] = [
     Action::Export,
     Action::CycleTriage,
     Action::TriageNote,
+    Action::TypeCaption,
     Action::Back,
     Action::ToggleHelp,
     Action::Quit,
@@ -111,6 +112,21 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 )),
                 Line::from(format!("{}▏", app.input)),
                 Line::from(Span::styled("enter save · esc cancel", theme.muted)),
+            ],
+        ),
+        Mode::Caption => (
+            " Score a caption ",
+            vec![
+                Line::from(format!(
+                    "a caption for '{}' (e.g. \"a photo of a {} in the snow\"):",
+                    app.selected_name(),
+                    app.selected_name()
+                )),
+                Line::from(format!("{}▏", app.input)),
+                Line::from(Span::styled(
+                    "enter score it against the failure direction · esc cancel",
+                    theme.muted,
+                )),
             ],
         ),
         _ => return,

@@ -24,7 +24,7 @@ pub fn hints(app: &App, keymap: &Keymap) -> Vec<(String, String)> {
             ("1-3".into(), "choose".into()),
             ("esc".into(), "cancel".into()),
         ],
-        Mode::ExportPath(_) | Mode::Note => vec![
+        Mode::ExportPath(_) | Mode::Note | Mode::Caption => vec![
             ("enter".into(), "confirm".into()),
             ("esc".into(), "cancel".into()),
         ],

@@ -134,7 +134,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme
     hints::draw(frame, parts.hints, app, theme, keymap);
     match app.mode {
         Mode::Help => help::draw(frame, area, theme, keymap),
-        Mode::ExportMenu | Mode::ExportPath(_) | Mode::Note => {
+        Mode::ExportMenu | Mode::ExportPath(_) | Mode::Note | Mode::Caption => {
             help::draw_prompt(frame, area, app, theme)
         }
         _ => {}
