@@ -28,7 +28,9 @@ pub fn cache_key(dataset: &Dataset, options: &FitOptions) -> String {
     h.update(FORMAT.as_bytes());
     h.update(&(dataset.dim() as u64).to_le_bytes());
     h.update(&(dataset.num_classes() as u64).to_le_bytes());
-    h.update(dataset.embeddings.as_bytes());
+    for bytes in dataset.embeddings.byte_chunks() {
+        h.update(bytes);
+    }
     let labels: Vec<u8> = dataset
         .labels
         .iter()

@@ -151,6 +151,6 @@ pub fn load_caption_bank(path: &Path, class_names: &[String], dim: usize) -> Res
         source: path.to_path_buf(),
         texts,
         classes,
-        embeddings: Embeddings::from_vec(dim, values),
+        embeddings: Embeddings::from_chunks(dim, values),
     })
 }

@@ -6,6 +6,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, FixedSizeListArray, GenericListArray, OffsetSizeTrait,
     PrimitiveArray,
 };
+use arrow::buffer::ScalarBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type, Int64Type};
 use std::path::Path;
@@ -41,7 +42,7 @@ pub(crate) fn append_embeddings(
     place: Place,
     array: &ArrayRef,
     dim: &mut Option<usize>,
-    out: &mut Vec<f32>,
+    out: &mut Vec<ScalarBuffer<f32>>,
 ) -> Result<()> {
     place.first_null(array.as_ref(), "the embedding")?;
     match array.data_type() {
@@ -78,7 +79,7 @@ fn append_list<O: OffsetSizeTrait>(
     place: Place,
     list: &GenericListArray<O>,
     dim: &mut Option<usize>,
-    out: &mut Vec<f32>,
+    out: &mut Vec<ScalarBuffer<f32>>,
 ) -> Result<()> {
     let offsets = list.value_offsets();
     for i in 0..list.len() {
@@ -91,45 +92,56 @@ fn append_list<O: OffsetSizeTrait>(
     append_floats(place, &values, dim.unwrap_or(1), out)
 }
 
-/// Appends the flat child values of an embedding column; `per_row` maps a bad value to its row.
+/// True when every value is finite; written to vectorise (no early exit inside a block), since
+/// it reads every embedding value of the dataset.
+fn all_finite(values: &[f32]) -> bool {
+    values
+        .chunks(4096)
+        .all(|block| block.iter().fold(true, |ok, v| ok & v.is_finite()))
+}
+
+/// Appends the flat child values of an embedding column as one chunk: float32 values are kept
+/// as they were read (no copy), other widths converted. `per_row` maps a bad value to its row.
 fn append_floats(
     place: Place,
     values: &ArrayRef,
     per_row: usize,
-    out: &mut Vec<f32>,
+    out: &mut Vec<ScalarBuffer<f32>>,
 ) -> Result<()> {
     if values.null_count() > 0 {
         let i = (0..values.len()).find(|&i| values.is_null(i)).unwrap_or(0);
         return Err(place.at(i / per_row, "the embedding contains a null value"));
     }
-    let start = out.len();
-    match values.data_type() {
-        DataType::Float32 => out.extend_from_slice(values.as_primitive::<Float32Type>().values()),
-        DataType::Float64 => out.extend(
-            values
-                .as_primitive::<Float64Type>()
-                .values()
-                .iter()
-                .map(|&v| v as f32),
-        ),
-        DataType::Float16 => out.extend(
-            values
-                .as_primitive::<Float16Type>()
-                .values()
-                .iter()
-                .map(|v| v.to_f32()),
-        ),
+    let chunk: ScalarBuffer<f32> = match values.data_type() {
+        DataType::Float32 => values.as_primitive::<Float32Type>().values().clone(),
+        DataType::Float64 => values
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .map(|&v| v as f32)
+            .collect::<Vec<f32>>()
+            .into(),
+        DataType::Float16 => values
+            .as_primitive::<Float16Type>()
+            .values()
+            .iter()
+            .map(|v| v.to_f32())
+            .collect::<Vec<f32>>()
+            .into(),
         other => {
             return Err(place.whole(format!(
                 "expected embedding values of Float16, Float32 or Float64, found {other}"
             )))
         }
+    };
+    if !all_finite(&chunk) {
+        let bad = chunk.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        return Err(place.at(
+            bad / per_row,
+            format!("the embedding contains {}", chunk[bad]),
+        ));
     }
-    if let Some(bad) = out[start..].iter().position(|v| !v.is_finite()) {
-        let value = out[start + bad];
-        out.truncate(start);
-        return Err(place.at(bad / per_row, format!("the embedding contains {value}")));
-    }
+    out.push(chunk);
     Ok(())
 }
 

@@ -54,21 +54,56 @@ impl Split {
     }
 }
 
-/// Row-major embeddings: `len() * dim()` contiguous f32 values. A `ScalarBuffer` so the values
-/// can live in a Vec or borrow a memory-mapped Arrow file alike.
+/// Row-major embeddings, `dim` f32 values a row, held in one or more chunks. `ScalarBuffer`s,
+/// so the values can live in a Vec or stay in the record batches they were read in (a
+/// memory-mapped Arrow file, Parquet's decoded batches) without another copy.
 #[derive(Debug, Clone)]
 pub struct Embeddings {
     dim: usize,
-    values: ScalarBuffer<f32>,
+    rows: usize,
+    chunks: Vec<ScalarBuffer<f32>>,
+    /// Rows in every chunk but the last, when they agree: `row` is then one division.
+    uniform_rows: Option<usize>,
+    /// First row of each chunk, for the general case.
+    starts: Vec<usize>,
 }
 
 impl Embeddings {
     pub fn new(dim: usize, values: ScalarBuffer<f32>) -> Self {
+        Self::from_chunks(dim, vec![values])
+    }
+
+    /// Panics unless every chunk holds whole rows of `dim` values.
+    pub fn from_chunks(dim: usize, chunks: Vec<ScalarBuffer<f32>>) -> Self {
         assert!(
-            dim > 0 && values.len() % dim == 0,
+            dim > 0 && chunks.iter().all(|c| c.len() % dim == 0),
             "embedding buffer is not n x dim"
         );
-        Embeddings { dim, values }
+        let mut chunks: Vec<ScalarBuffer<f32>> =
+            chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        if chunks.is_empty() {
+            chunks.push(ScalarBuffer::from(Vec::new()));
+        }
+        let mut starts = Vec::with_capacity(chunks.len());
+        let mut rows = 0;
+        for chunk in &chunks {
+            starts.push(rows);
+            rows += chunk.len() / dim;
+        }
+        let first = (chunks[0].len() / dim).max(1);
+        let last = chunks[chunks.len() - 1].len() / dim;
+        let uniform_rows = (chunks[..chunks.len() - 1]
+            .iter()
+            .all(|c| c.len() / dim == first)
+            && last <= first)
+            .then_some(first);
+        Embeddings {
+            dim,
+            rows,
+            chunks,
+            uniform_rows,
+            starts,
+        }
     }
 
     pub fn from_vec(dim: usize, values: Vec<f32>) -> Self {
@@ -80,24 +115,66 @@ impl Embeddings {
     }
 
     pub fn len(&self) -> usize {
-        self.values.len() / self.dim
+        self.rows
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.rows == 0
     }
 
     pub fn row(&self, i: usize) -> &[f32] {
-        &self.values[i * self.dim..(i + 1) * self.dim]
+        let (chunk, first) = match self.uniform_rows {
+            Some(n) => (i / n, (i / n) * n),
+            None => {
+                let k = self.starts.partition_point(|&s| s <= i) - 1;
+                (k, self.starts[k])
+            }
+        };
+        let start = (i - first) * self.dim;
+        &self.chunks[chunk][start..start + self.dim]
     }
 
-    pub fn as_slice(&self) -> &[f32] {
-        &self.values
+    /// How many chunks hold the values.
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
     }
 
-    /// The values' bytes in native order (for hashing).
-    pub fn as_bytes(&self) -> &[u8] {
-        self.values.inner().as_slice()
+    /// All values, copied into one Vec (for writers).
+    pub fn to_vec(&self) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.rows * self.dim);
+        for chunk in &self.chunks {
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+
+    /// The values' bytes in native order, chunk by chunk (for hashing).
+    pub fn byte_chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks.iter().map(|c| c.inner().as_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_found_in_uniform_and_ragged_chunks() {
+        let chunk = |rows: std::ops::Range<u32>| {
+            ScalarBuffer::from(
+                rows.flat_map(|r| [r as f32, -(r as f32)])
+                    .collect::<Vec<f32>>(),
+            )
+        };
+        let uniform = Embeddings::from_chunks(2, vec![chunk(0..3), chunk(3..6), chunk(6..7)]);
+        let ragged = Embeddings::from_chunks(2, vec![chunk(0..2), chunk(2..7), chunk(7..7)]);
+        assert_eq!(uniform.len(), 7);
+        assert_eq!(ragged.len(), 7);
+        for i in 0..7 {
+            assert_eq!(uniform.row(i), [i as f32, -(i as f32)]);
+            assert_eq!(ragged.row(i), [i as f32, -(i as f32)]);
+        }
+        assert_eq!(ragged.to_vec(), uniform.to_vec());
     }
 }
 

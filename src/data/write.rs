@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub fn embedding_array(embeddings: &Embeddings) -> ArrayRef {
     let item = Arc::new(Field::new("item", DataType::Float32, false));
-    let values = Float32Array::new(embeddings.as_slice().to_vec().into(), None);
+    let values = Float32Array::new(embeddings.to_vec().into(), None);
     Arc::new(
         FixedSizeListArray::try_new(item, embeddings.dim() as i32, Arc::new(values), None)
             .expect("values are n x dim"),

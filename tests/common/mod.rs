@@ -89,6 +89,21 @@ pub fn write_arrow(path: &Path, batch: &RecordBatch) {
     writer.finish().unwrap();
 }
 
+/// An Arrow IPC file of `batch` cut into record batches of the given sizes (the rest last).
+pub fn write_arrow_in_batches(path: &Path, batch: &RecordBatch, sizes: &[usize]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = arrow::ipc::writer::FileWriter::try_new(file, &batch.schema()).unwrap();
+    let mut start = 0;
+    for &size in sizes {
+        writer.write(&batch.slice(start, size)).unwrap();
+        start += size;
+    }
+    writer
+        .write(&batch.slice(start, batch.num_rows() - start))
+        .unwrap();
+    writer.finish().unwrap();
+}
+
 /// A small valid dataset: `n` rows, 4 dims, 2 classes, errors along dimension 0.
 pub fn small_columns(n: usize) -> Vec<(&'static str, ArrayRef)> {
     let mut values = Vec::new();
