@@ -22,6 +22,8 @@ mkdir -p "$(dirname "$DATA")"
 
 echo "# machine: $(nproc) cores, $(uname -m); $("$VENV/bin/python" -c 'import sklearn, numpy; print("scikit-learn", sklearn.__version__, "numpy", numpy.__version__)')"
 echo "# data: $DATA ($SHAPE)"
-cargo bench --bench fit -- "$DATA" --repeat 3 --bias regularized 2>/dev/null
-cargo bench --bench fit -- "$DATA" --repeat 1 --bias free 2>/dev/null
-"$VENV/bin/python" bench/peers.py "$DATA" --solvers "$SOLVERS"
+RESULTS=${DATA%.parquet}.results.jsonl
+cargo bench --bench fit -- "$DATA" --repeat 3 --bias regularized 2>/dev/null > "$RESULTS"
+[ -n "${SKIP_FREE:-}" ] || cargo bench --bench fit -- "$DATA" --repeat 1 --bias free 2>/dev/null >> "$RESULTS"
+"$VENV/bin/python" bench/peers.py "$DATA" --solvers "$SOLVERS" >> "$RESULTS"
+"$VENV/bin/python" bench/compare.py "$RESULTS"
