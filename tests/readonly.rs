@@ -49,12 +49,20 @@ fn no_subcommand_changes_its_inputs() {
     let cache = temp_dir();
     let dir = inputs.path();
     run_ok(&["demo", "--write", dir.to_str().unwrap()], cache.path());
-    std::fs::write(dir.join("classes.txt"), "dog\ncat\nbird\ncar\nboat\nhorse\n").unwrap();
+    std::fs::write(
+        dir.join("classes.txt"),
+        "dog\ncat\nbird\ncar\nboat\nhorse\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("captions.txt"), "a photo in the snow\nat night\n").unwrap();
     // A model folder and an image list, for `embed`.
     let model = dir.join("model");
     std::fs::create_dir(&model).unwrap();
-    for file in ["tokenizer.json", "tokenizer_config.json", "preprocessor_config.json"] {
+    for file in [
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "preprocessor_config.json",
+    ] {
         std::fs::copy(fixture().join("separate").join(file), model.join(file)).unwrap();
     }
     std::fs::create_dir(model.join("onnx")).unwrap();
@@ -72,7 +80,14 @@ fn no_subcommand_changes_its_inputs() {
         .collect();
     std::fs::write(
         dir.join("list.csv"),
-        format!("image,label\n{}\n", images.iter().map(|i| format!("{i},dog")).collect::<Vec<_>>().join("\n")),
+        format!(
+            "image,label\n{}\n",
+            images
+                .iter()
+                .map(|i| format!("{i},dog"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
     )
     .unwrap();
     make_read_only(dir);
@@ -150,7 +165,14 @@ fn no_subcommand_changes_its_inputs() {
         run_ok(&args, cache.path());
     }
     assert!(before == snapshot(dir), "an input file changed");
-    for name in ["report.json", "dog.csv", "weights.parquet", "select.csv", "embedded.parquet", "bank.parquet"] {
+    for name in [
+        "report.json",
+        "dog.csv",
+        "weights.parquet",
+        "select.csv",
+        "embedded.parquet",
+        "bank.parquet",
+    ] {
         assert!(out(name).exists(), "{name} was not written");
     }
     // Let the temp dir be removed.
