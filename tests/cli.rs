@@ -690,3 +690,33 @@ fn bit_flipped_files_never_panic() {
     }
     assert!(outcomes[1] > 0, "some flips must be detected: {outcomes:?}");
 }
+
+#[test]
+fn data_larger_than_memory_fails_early_and_says_what_to_do() {
+    let dir = temp_dir();
+    let cache = temp_dir();
+    let data = path(&dir, "small.parquet");
+    write_parquet(&data, &batch(small_columns(40)));
+    let arrow_path = path(&dir, "small.arrow");
+    write_arrow(&arrow_path, &batch(small_columns(40)));
+    let run = |input: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["report", input.to_str().unwrap()])
+            .env("FAULTLINE_CACHE_DIR", cache.path())
+            // 40 rows x 4 dims x 4 bytes = 640 bytes needed.
+            .env("FAULTLINE_MEMORY_LIMIT", "600")
+            .output()
+            .unwrap()
+    };
+    let out = run(&data);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(message.contains("small.parquet"), "{message}");
+    assert!(
+        message.contains("need 0.0 GB") && message.contains("Arrow IPC"),
+        "{message}"
+    );
+    // The memory-mapped format needs no room for the embeddings.
+    let out = run(&arrow_path);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

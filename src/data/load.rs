@@ -71,7 +71,9 @@ pub const CLASS_NAMES_KEY: &str = "class_names";
 
 pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     let files = input_files(path)?;
+    let in_memory_rows = parquet_rows(&files);
     let mut acc = Accumulator::new(&options.columns);
+    let mut memory_checked = false;
     for file in &files {
         guard(file, || {
             let reader = BatchSource::open(file)?;
@@ -80,11 +82,67 @@ pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
             for batch in reader.batches(&acc.wanted)? {
                 let batch = batch?;
                 acc.add_batch(file, &batch, acc.rows - file_start)?;
+                if let (false, Some(dim)) = (memory_checked, acc.dim) {
+                    check_memory(path, in_memory_rows, dim)?;
+                    memory_checked = true;
+                }
             }
             Ok(())
         })?;
     }
     acc.finish(path, options)
+}
+
+/// Rows of the Parquet files (decoded into memory; Arrow IPC files are memory-mapped instead).
+fn parquet_rows(files: &[PathBuf]) -> usize {
+    files
+        .iter()
+        .filter(|f| matches!(sniff(f), Ok(Format::Parquet)))
+        .filter_map(|f| {
+            let file = File::open(f).ok()?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
+            usize::try_from(builder.metadata().file_metadata().num_rows()).ok()
+        })
+        .sum()
+}
+
+/// Memory the process may still use: `FAULTLINE_MEMORY_LIMIT` (bytes) when set, else the
+/// kernel's MemAvailable; None when neither is known.
+fn available_memory() -> Option<u64> {
+    if let Some(limit) = std::env::var("FAULTLINE_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return Some(limit);
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Fails before reading gigabytes when the embeddings cannot fit, instead of meeting the OOM
+/// killer halfway: the message says how much is needed and what to do.
+fn check_memory(path: &Path, rows: usize, dim: usize) -> Result<()> {
+    let needed = rows as u64 * dim as u64 * 4;
+    let Some(available) = available_memory() else {
+        return Ok(());
+    };
+    if needed <= available {
+        return Ok(());
+    }
+    let gb = |b: u64| b as f64 / 1e9;
+    Err(Error::input(
+        path,
+        format!(
+            "the embeddings ({rows} rows x {dim} dims) need {:.1} GB of memory and {:.1} GB are \
+             available; convert the data to an uncompressed Arrow IPC file, which faultline \
+             memory-maps instead of reading into memory (pyarrow.feather.write_feather(table, \
+             \"data.arrow\", compression=\"uncompressed\")), or use a machine with more memory",
+            gb(needed),
+            gb(available)
+        ),
+    ))
 }
 
 /// The files that make up a dataset: the file itself, or every Parquet file below a directory
