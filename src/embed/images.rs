@@ -294,6 +294,23 @@ fn report_skipped(skipped: &[Skipped]) {
     }
 }
 
+struct RemoveIfNoChunks<'a>(&'a Path);
+
+impl Drop for RemoveIfNoChunks<'_> {
+    fn drop(&mut self) {
+        let has_chunks = std::fs::read_dir(self.0).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("chunk-") && name.ends_with(".parquet")
+            })
+        });
+        if !has_chunks {
+            let _ = std::fs::remove_dir_all(self.0);
+        }
+    }
+}
+
 /// Tests of resumption set FAULTLINE_TEST_CRASH_AFTER_CHUNK=K to die like a killed process
 /// right after chunk K is written.
 fn simulate_crash(chunk: usize) {
@@ -368,6 +385,9 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
         })?;
     }
 
+    // A failure before any chunk is finished leaves nothing behind; after one, the folder is
+    // what a rerun resumes from.
+    let _cleanup = RemoveIfNoChunks(&parts);
     let chunks: Vec<std::ops::Range<usize>> = range
         .clone()
         .step_by(job.chunk_rows)

@@ -1,0 +1,580 @@
+//! The bad-input corpus beyond datasets (tests/cli.rs holds the 22 dataset cases): caption banks,
+//! caption templates and lists, model folders, images, image lists, config and theme files, and
+//! command-line values. Every case is generated here, then run through the binary: exit code 2,
+//! a message naming the file (and the column, key or row where one applies), no panic, no output
+//! file and no temporary file left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Case {
+    name: &'static str,
+    args: Vec<String>,
+    expected: Vec<&'static str>,
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip")
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+fn copy_model(from: &str, to: &Path) {
+    std::fs::create_dir_all(to.join("onnx")).unwrap();
+    for f in [
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "preprocessor_config.json",
+    ] {
+        std::fs::copy(fixture().join(from).join(f), to.join(f)).unwrap();
+    }
+    for f in ["vision_model.onnx", "text_model.onnx"] {
+        std::fs::copy(
+            fixture().join(from).join("onnx").join(f),
+            to.join("onnx").join(f),
+        )
+        .unwrap();
+    }
+}
+
+/// A PNG header claiming 100,000 x 100,000 pixels (a decompression bomb's calling card).
+fn png_bomb() -> Vec<u8> {
+    let mut image = Vec::new();
+    image::RgbImage::new(1, 1)
+        .write_to(
+            &mut std::io::Cursor::new(&mut image),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    // IHDR width and height are the 8 bytes after "IHDR" (offset 16); its CRC is recomputed so
+    // the header reads as valid and only the size gives it away.
+    image[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    image[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let crc = crc32(&image[12..29]);
+    image[29..33].copy_from_slice(&crc.to_be_bytes());
+    image
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn cases(dir: &Path) -> Vec<Case> {
+    let data = dir.join("demo.parquet");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let o = |name: &str| s(&out.join(name));
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let bank = |name: &str, csv: &str| -> PathBuf {
+        // Caption banks are Parquet; build them from a tiny table.
+        use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray};
+        use arrow::datatypes::{DataType, Field};
+        use std::sync::Arc;
+        let rows: Vec<(&str, &str, f32)> = csv
+            .lines()
+            .map(|l| {
+                let mut p = l.split('|');
+                (
+                    p.next().unwrap(),
+                    p.next().unwrap(),
+                    p.next().unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        let dim = 256;
+        let values: Vec<f32> = rows.iter().flat_map(|r| vec![r.2; dim]).collect();
+        let item = Arc::new(Field::new("item", DataType::Float32, false));
+        let embedding =
+            FixedSizeListArray::new(item, dim as i32, Arc::new(Float32Array::from(values)), None);
+        let mut columns: Vec<(&str, ArrayRef)> = vec![("embedding", Arc::new(embedding))];
+        if rows[0].0 != "-" {
+            columns.push((
+                "text",
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+            ));
+        }
+        columns.push((
+            "class",
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        ));
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let path = dir.join(name);
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        path
+    };
+    let model = dir.join("model");
+    copy_model("separate", &model);
+    let broken_model = |name: &str, file: &str, bytes: &[u8]| -> PathBuf {
+        let path = dir.join(name);
+        copy_model("separate", &path);
+        std::fs::write(path.join(file), bytes).unwrap();
+        path
+    };
+    let image = write("images/ok.png", &{
+        let mut bytes = Vec::new();
+        image::RgbImage::from_pixel(9, 7, image::Rgb([1, 2, 3]))
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        bytes
+    });
+    let _ = image;
+    write("images/empty.jpg", b"");
+    write("images/bomb.png", &png_bomb());
+    write("images/garbage.png", b"\x89PNG\r\n\x1a\n this is not a png");
+    let list = |name: &str, body: &[u8]| write(name, &[b"image,label\n".as_slice(), body].concat());
+    let long_name = format!("images/{}.png", "x".repeat(5000));
+
+    let theme = write(
+        "bad-theme.toml",
+        b"background = \"#000000\"\nsparkle = \"#ff00ff\"\n",
+    );
+    let not_toml = write("not-toml.toml", b"this is = = not toml");
+    let config_action = write("config-action.toml", b"[keys]\nx = \"teleport\"\n");
+    let config_key = write("config-key.toml", b"[keys]\n\"hyper-q\" = \"quit\"\n");
+    let config_field = write("config-field.toml", b"colour = \"pink\"\n");
+
+    let mut cases = vec![
+        Case {
+            name: "caption bank without a text column",
+            args: vec![
+                "report".into(),
+                s(&data),
+                "--captions".into(),
+                s(&bank("notext.parquet", "-|dog|0.1")),
+                "--out".into(),
+                o("r1.txt"),
+            ],
+            expected: vec!["notext.parquet", "'text'"],
+        },
+        Case {
+            name: "caption bank naming an unknown class",
+            args: vec![
+                "report".into(),
+                s(&data),
+                "--captions".into(),
+                s(&bank(
+                    "unknown.parquet",
+                    "a photo of a dog|dog|0.1\na photo of a yeti|yeti|0.2",
+                )),
+                "--out".into(),
+                o("r2.txt"),
+            ],
+            expected: vec!["unknown.parquet", "'class'", "row 1", "yeti"],
+        },
+        Case {
+            name: "caption bank with a NaN embedding",
+            args: vec![
+                "report".into(),
+                s(&data),
+                "--captions".into(),
+                s(&bank("nan.parquet", "a photo of a dog|dog|0.1\nx|dog|NaN")),
+                "--out".into(),
+                o("r3.txt"),
+            ],
+            expected: vec!["nan.parquet", "'embedding'", "row 1", "NaN"],
+        },
+        Case {
+            name: "caption bank that is not Parquet",
+            args: vec![
+                "report".into(),
+                s(&data),
+                "--captions".into(),
+                s(&write("bank.txt", b"a photo of a dog\n")),
+                "--out".into(),
+                o("r4.txt"),
+            ],
+            expected: vec!["bank.txt"],
+        },
+        Case {
+            name: "theme with an unknown key",
+            args: vec!["explore".into(), s(&data), "--theme".into(), s(&theme)],
+            expected: vec!["bad-theme.toml", "sparkle"],
+        },
+        Case {
+            name: "theme that is not TOML",
+            args: vec!["explore".into(), s(&data), "--theme".into(), s(&not_toml)],
+            expected: vec!["not-toml.toml"],
+        },
+        Case {
+            name: "config binding an unknown action",
+            args: vec![
+                "explore".into(),
+                s(&data),
+                "--config".into(),
+                s(&config_action),
+            ],
+            expected: vec!["config-action.toml", "teleport"],
+        },
+        Case {
+            name: "config binding an unknown key",
+            args: vec![
+                "explore".into(),
+                s(&data),
+                "--config".into(),
+                s(&config_key),
+            ],
+            expected: vec!["config-key.toml", "hyper-q"],
+        },
+        Case {
+            name: "config with an unknown setting",
+            args: vec![
+                "explore".into(),
+                s(&data),
+                "--config".into(),
+                s(&config_field),
+            ],
+            expected: vec!["config-field.toml", "colour"],
+        },
+        Case {
+            name: "model folder that is empty",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&dir.join("images")),
+                "--input".into(),
+                s(&dir.join("images")),
+                "--out".into(),
+                o("e1.parquet"),
+            ],
+            expected: vec!["vision_model.onnx", "preprocessor_config.json"],
+        },
+        Case {
+            name: "model graph that is not ONNX",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&broken_model("m1", "onnx/vision_model.onnx", b"garbage")),
+                "--input".into(),
+                s(&dir.join("images")),
+                "--out".into(),
+                o("e2.parquet"),
+            ],
+            expected: vec!["vision_model.onnx", "cannot load"],
+        },
+        Case {
+            name: "preprocessor config that is not JSON",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&broken_model("m2", "preprocessor_config.json", b"{")),
+                "--input".into(),
+                s(&dir.join("images")),
+                "--out".into(),
+                o("e3.parquet"),
+            ],
+            expected: vec!["preprocessor_config.json", "not a preprocessor config"],
+        },
+        Case {
+            name: "preprocessor config with a zero std",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&broken_model(
+                    "m3",
+                    "preprocessor_config.json",
+                    br#"{"image_std": [0.2, 0, 0.2]}"#,
+                )),
+                "--input".into(),
+                s(&dir.join("images")),
+                "--out".into(),
+                o("e4.parquet"),
+            ],
+            expected: vec!["preprocessor_config.json", "zero"],
+        },
+        Case {
+            name: "tokenizer that is not a tokenizer",
+            args: vec![
+                "embed".into(),
+                "captions".into(),
+                "--model".into(),
+                s(&broken_model("m4", "tokenizer.json", b"{\"model\": 3}")),
+                "--input".into(),
+                s(&write("c.txt", b"a dog\n")),
+                "--out".into(),
+                o("c1.parquet"),
+            ],
+            expected: vec!["tokenizer.json", "not a usable tokenizer"],
+        },
+        Case {
+            name: "zero-byte image with --strict",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--strict".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&list("l1.csv", b"images/empty.jpg,dog\n")),
+                "--out".into(),
+                o("e5.parquet"),
+            ],
+            expected: vec!["empty.jpg", "empty file"],
+        },
+        Case {
+            name: "decompression bomb with --strict",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--strict".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&list("l2.csv", b"images/bomb.png,dog\n")),
+                "--out".into(),
+                o("e6.parquet"),
+            ],
+            expected: vec!["bomb.png", "over the limit"],
+        },
+        Case {
+            name: "corrupt image with --strict",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--strict".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&list("l3.csv", b"images/garbage.png,dog\n")),
+                "--out".into(),
+                o("e7.parquet"),
+            ],
+            expected: vec!["garbage.png", "row 0"],
+        },
+        Case {
+            name: "very long image path with --strict",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--strict".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&list("l4.csv", format!("{long_name},dog\n").as_bytes())),
+                "--out".into(),
+                o("e8.parquet"),
+            ],
+            expected: vec!["xxxxxxxx", "row 0"],
+        },
+        Case {
+            name: "image list that is not UTF-8",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&list("l5.csv", b"images/caf\xe9.png,dog\n")),
+                "--out".into(),
+                o("e9.parquet"),
+            ],
+            expected: vec!["l5.csv"],
+        },
+        Case {
+            name: "image list without an image column",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&write("l6.csv", b"path,label\na.png,dog\n")),
+                "--out".into(),
+                o("e10.parquet"),
+            ],
+            expected: vec!["l6.csv", "'image'", "missing"],
+        },
+        Case {
+            name: "image list with an empty path",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&list("l7.csv", b"images/ok.png,dog\n,cat\n")),
+                "--out".into(),
+                o("e11.parquet"),
+            ],
+            expected: vec!["l7.csv", "'image'", "row 1", "empty image path"],
+        },
+        Case {
+            name: "a shard index past the count",
+            args: vec![
+                "embed".into(),
+                "images".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&dir.join("images")),
+                "--shard".into(),
+                "3/2".into(),
+                "--out".into(),
+                o("e12.parquet"),
+            ],
+            expected: vec!["3/2"],
+        },
+        Case {
+            name: "caption templates using an undefined word list",
+            args: vec![
+                "embed".into(),
+                "captions".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&write(
+                    "t.toml",
+                    b"[[template]]\ntext = \"a {size} {class}\"\n",
+                )),
+                "--dataset".into(),
+                s(&data),
+                "--out".into(),
+                o("c2.parquet"),
+            ],
+            expected: vec!["t.toml", "{size}"],
+        },
+        Case {
+            name: "caption list that is not UTF-8",
+            args: vec![
+                "embed".into(),
+                "captions".into(),
+                "--model".into(),
+                s(&model),
+                "--input".into(),
+                s(&write("latin1.txt", b"caf\xe9 au lait\n")),
+                "--out".into(),
+                o("c3.parquet"),
+            ],
+            expected: vec!["latin1.txt", "UTF-8"],
+        },
+        Case {
+            name: "class names file that is empty",
+            args: vec![
+                "embed".into(),
+                "captions".into(),
+                "--model".into(),
+                s(&model),
+                "--classes".into(),
+                s(&write("classes.txt", b"\n\n")),
+                "--out".into(),
+                o("c4.parquet"),
+            ],
+            expected: vec!["classes.txt", "empty"],
+        },
+    ];
+    // Output into a folder that does not exist.
+    cases.push(Case {
+        name: "embedding into a missing folder",
+        args: vec![
+            "embed".into(),
+            "images".into(),
+            "--model".into(),
+            s(&model),
+            "--input".into(),
+            s(&dir.join("images")),
+            "--out".into(),
+            s(&dir.join("nowhere/x.parquet")),
+        ],
+        expected: vec!["nowhere"],
+    });
+    cases
+}
+
+#[test]
+fn every_bad_input_is_a_clear_error_with_nothing_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["demo", "--write", dir.path().to_str().unwrap()])
+        .env("FAULTLINE_CACHE_DIR", cache.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cases = cases(dir.path());
+    assert!(
+        cases.len() >= 20,
+        "with tests/cli.rs, at least 30 cases in all"
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(&case.args)
+            .env("FAULTLINE_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        let message = String::from_utf8_lossy(&output.stderr);
+        let mut problems = Vec::new();
+        if output.status.code() != Some(2) {
+            problems.push(format!("exit {:?}", output.status.code()));
+        }
+        if message.contains("panicked") {
+            problems.push("panicked".into());
+        }
+        for part in &case.expected {
+            if !message.contains(part) {
+                problems.push(format!("no '{part}'"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}: {} — {}",
+                case.name,
+                problems.join(", "),
+                message.trim()
+            ));
+        }
+    }
+    // Nothing written, not even a temporary file.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+#[test]
+fn a_symlink_loop_in_an_image_folder_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images/dog");
+    std::fs::create_dir_all(&images).unwrap();
+    image::RgbImage::from_pixel(8, 8, image::Rgb([9, 9, 9]))
+        .save(images.join("a.png"))
+        .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("images"), images.join("loop")).unwrap();
+    let list = faultline::embed::inputs::list_images(&dir.path().join("images")).unwrap();
+    assert_eq!(
+        list.len(),
+        1,
+        "the image once, the loop not followed forever"
+    );
+}
