@@ -9,8 +9,11 @@
 //! nearest-image check: an upper bound on what a user waits for.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use faultline::analysis::captions::score_captions;
+use faultline::analysis::check::accuracy_near;
 use faultline::analysis::direction::FitOptions;
 use faultline::analysis::fit_model;
+use faultline::analysis::rank::rank_rows;
 use faultline::data::captions::CaptionBank;
 use faultline::data::{Dataset, Embeddings, Ids, Split, SplitSource};
 use faultline::rng::Rng;
@@ -323,6 +326,63 @@ fn main() {
         .map(|_| frames.key(&mut app, KeyCode::Char('?')))
         .collect();
 
+    // Interactive operations on the same data, outside the UI.
+    let model = app.model.clone().expect("fitted");
+    let class = app.selected_class().unwrap_or(0);
+    let time = |f: &mut dyn FnMut()| -> f64 {
+        let mut samples: Vec<f64> = (0..7)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        samples.sort_by(f64::total_cmp);
+        samples[3]
+    };
+    let rerank_class = time(&mut || {
+        std::hint::black_box(rank_rows(&dataset, &model, class, Split::Test));
+    });
+    let all_test: Vec<usize> = (0..dataset.len())
+        .filter(|&i| dataset.splits[i] == Split::Test)
+        .collect();
+    let rerank_all = time(&mut || {
+        std::hint::black_box(model.decision_values(&dataset, class, &all_test));
+    });
+    let mut rng = Rng::new(99);
+    let big_bank = CaptionBank {
+        source: PathBuf::from("<10k captions>"),
+        texts: (0..10_000).map(|i| format!("caption {i}")).collect(),
+        classes: vec![Some(class); 10_000],
+        embeddings: Embeddings::from_vec(
+            options.dim,
+            (0..10_000 * options.dim)
+                .map(|_| rng.normal() as f32)
+                .collect(),
+        ),
+    };
+    let name = dataset.class_names[class as usize].clone();
+    let direction = model.classes[class as usize].direction().cloned();
+    let score_10k = time(&mut || {
+        if let Some(direction) = &direction {
+            std::hint::black_box(score_captions(
+                &big_bank,
+                class,
+                &name,
+                &model.standardizer,
+                direction,
+            ));
+        }
+    });
+    let query = big_bank.embeddings.row(0).to_vec();
+    let class_test = dataset.rows_of(class, Split::Test).to_vec();
+    let near_class = time(&mut || {
+        std::hint::black_box(accuracy_near(&dataset, &class_test, &query, 50));
+    });
+    let near_all = time(&mut || {
+        std::hint::black_box(accuracy_near(&dataset, &all_test, &query, 50));
+    });
+
     let threads = rayon::current_num_threads();
     println!(
         "explorer key-to-frame: {} rows x {} dims, {} classes, screen {}x{}, {} threads",
@@ -349,4 +409,22 @@ fn main() {
     ] {
         println!("{line}");
     }
+    println!("\n| interactive operation (median of 7) | ms |\n|---|---:|");
+    println!(
+        "| re-rank the class's {} test rows along its direction | {rerank_class:.2} |",
+        class_test.len()
+    );
+    println!(
+        "| decision values of all {} test rows of the dataset | {rerank_all:.1} |",
+        all_test.len()
+    );
+    println!("| score 10,000 captions against a direction (rank included) | {score_10k:.1} |");
+    println!(
+        "| nearest 50 test images to a caption, within the class ({} rows) | {near_class:.2} |",
+        class_test.len()
+    );
+    println!(
+        "| nearest 50 test images to a caption, whole dataset ({} rows) | {near_all:.1} |",
+        all_test.len()
+    );
 }

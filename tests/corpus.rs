@@ -491,6 +491,17 @@ fn cases(dir: &Path) -> Vec<Case> {
             expected: vec!["classes.txt", "empty"],
         },
     ];
+    // Output into a folder nobody may write, root included.
+    cases.push(Case {
+        name: "report into a read-only folder",
+        args: vec![
+            "report".into(),
+            s(&data),
+            "--out".into(),
+            "/proc/self/faultline-report.txt".into(),
+        ],
+        expected: vec!["/proc/self"],
+    });
     // Output into a folder that does not exist.
     cases.push(Case {
         name: "embedding into a missing folder",

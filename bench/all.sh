@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every figure in BENCHMARKS.md, in one command on a fresh machine: builds the peers' Python venv
+# (numpy, scikit-learn, pyarrow, pillow, transformers, onnxruntime from PyPI), generates the data
+# under bench-data/, and runs each benchmark with its peer in the same session. Expect well over
+# an hour on 2 cores, most of it in scikit-learn; set SOLVERS=linear_svc to skip SVC.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "## fitting, CelebA shape"
+SHAPE="--classes 2 --val 20000 --dim 512" bash bench/run.sh
+echo "## fitting, 4,000 rows a class"
+SHAPE="--classes 2 --val 4000 --dim 512" bash bench/run.sh
+echo "## fitting, ImageNet shape"
+SHAPE="--classes 1000 --val 25 --dim 512" bash bench/run.sh
+echo "## fitting, one large class (SVC skipped: quadratic in rows)"
+SHAPE="--classes 1 --val 200000 --dim 768" SOLVERS=linear_svc SKIP_FREE=1 bash bench/run.sh
+echo "## loading"
+bash bench/load.sh
+echo "## embedding"
+bash bench/embed.sh
+echo "## explorer and interactive operations"
+cargo bench --bench explorer 2>/dev/null
