@@ -22,7 +22,7 @@ pub fn embedding_array(embeddings: &Embeddings) -> ArrayRef {
     )
 }
 
-fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     write_atomically(path, |file| {
         let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
             .map_err(std::io::Error::other)?;

@@ -6,7 +6,6 @@ use super::model::{Device, TextModel};
 use super::progress::Progress;
 use crate::analysis::captions::reference_text;
 use crate::error::{Error, Result};
-use crate::report::write_atomically;
 use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde::Deserialize;
@@ -231,13 +230,7 @@ pub fn run(job: &CaptionJob) -> Result<CaptionSummary> {
     ]);
     let batch = RecordBatch::try_new(Arc::new(schema), columns)
         .map_err(|e| Error::Internal(e.to_string()))?;
-    write_atomically(&job.out, |file| {
-        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None)
-            .map_err(std::io::Error::other)?;
-        writer.write(&batch).map_err(std::io::Error::other)?;
-        writer.close().map_err(std::io::Error::other)?;
-        Ok(())
-    })?;
+    crate::data::write::write_parquet(&job.out, &batch)?;
     Ok(CaptionSummary {
         out: job.out.clone(),
         captions: found.len(),
