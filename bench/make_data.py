@@ -53,6 +53,8 @@ table = pa.table({
     "prediction": np.concatenate(preds),
     "split": pa.array(splits),
 })
-table = table.replace_schema_metadata({"class_names": json.dumps([f"c{i}" for i in range(args.classes)])})
+# With one class, wrong predictions name a second class that has no rows of its own.
+names = [f"c{i}" for i in range(max(args.classes, 2))]
+table = table.replace_schema_metadata({"class_names": json.dumps(names)})
 pq.write_table(table, args.out)
 print(f"wrote {args.out}: {len(table)} rows, {args.classes} classes x {args.val} val rows, d={d}")

@@ -241,12 +241,12 @@ fn export_and_intervene_write_csv_and_parquet() {
 
 fn read_parquet(path: &Path) -> arrow::array::RecordBatch {
     let file = std::fs::File::open(path).unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
-    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    // The builder's schema keeps the file's metadata (class names); the batches' schema does not.
+    let schema = builder.schema().clone();
+    let batches: Vec<_> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
 #[test]
@@ -281,8 +281,89 @@ fn arrow_ipc_and_sharded_inputs_give_the_same_report() {
             .iter()
             .zip(other["classes"].as_array().unwrap())
         {
+            assert_eq!(a["name"], b["name"]);
             assert_eq!(a["svm"], b["svm"], "{}", input.display());
             assert_eq!(a["status"], b["status"]);
+        }
+    }
+}
+
+/// Spark's `partitionBy("split", "label")` and pyarrow's `write_to_dataset(partition_cols=…)`
+/// keep those columns in folder names (`split=val/label=3/`), not in the files.
+#[test]
+fn hive_partitioned_folders_load_as_one_dataset() {
+    use arrow::array::{Array, BooleanArray};
+    use arrow::util::display::array_value_to_string;
+    let dir = temp_dir();
+    let cache = temp_dir();
+    write_demo(dir.path(), cache.path());
+    let batch = read_parquet(&path(&dir, "demo.parquet"));
+    let split = batch.column_by_name("split").unwrap().clone();
+    let label = batch.column_by_name("label").unwrap().clone();
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<bool>> = Default::default();
+    for row in 0..batch.num_rows() {
+        let key = (
+            array_value_to_string(&split, row).unwrap(),
+            if label.is_null(row) {
+                "__HIVE_DEFAULT_PARTITION__".to_string()
+            } else {
+                array_value_to_string(&label, row).unwrap()
+            },
+        );
+        let mask = groups
+            .entry(key)
+            .or_insert_with(|| vec![false; batch.num_rows()]);
+        mask[row] = true;
+    }
+    let root = path(&dir, "hive");
+    let keep: Vec<usize> = (0..batch.num_columns())
+        .filter(|&i| !["split", "label"].contains(&batch.schema().field(i).name().as_str()))
+        .collect();
+    let stored = batch.project(&keep).unwrap();
+    for ((split, label), mask) in &groups {
+        let folder = root
+            .join(format!("split={split}"))
+            .join(format!("label={label}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let part = arrow::compute::filter_record_batch(&stored, &BooleanArray::from(mask.clone()))
+            .unwrap();
+        write_parquet(&folder.join("part-00000.parquet"), &part);
+    }
+    std::fs::write(root.join("_SUCCESS"), b"").unwrap();
+
+    let reference = report_json(
+        &[path(&dir, "demo.parquet").to_str().unwrap(), "--no-cache"],
+        cache.path(),
+    );
+    let hive = report_json(&[root.to_str().unwrap(), "--no-cache"], cache.path());
+    assert_eq!(hive["dataset"]["splits"], reference["dataset"]["splits"]);
+    assert_eq!(hive["dataset"]["split_source"]["kind"], "column");
+    for (a, b) in reference["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(hive["classes"].as_array().unwrap())
+    {
+        assert_eq!(a["name"], b["name"]);
+        assert_eq!(a["status"], b["status"]);
+        assert_eq!(a["svm"]["c"], b["svm"]["c"], "{}", a["name"]);
+        assert_eq!(a["cv_balanced_accuracy"], b["cv_balanced_accuracy"]);
+        // Rows are numbered in file order, which the partitioning changed; the decision values
+        // of the hardest rows must agree (up to the summation order of the statistics).
+        let values = |c: &Value| -> Vec<f64> {
+            c["hardest"]
+                .as_array()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| r["decision_value"].as_f64().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(values(a).len(), values(b).len());
+        assert!(a["status"] != "fitted" || !values(a).is_empty());
+        for (x, y) in values(a).iter().zip(values(b)) {
+            assert!((x - y).abs() < 1e-9, "{}: {x} vs {y}", a["name"]);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading a dataset from Parquet, Arrow IPC or a directory of Parquet shards.
 
 use super::columns::{self, Place, RawClasses};
+use super::partition::Partitions;
 use super::split::stratified_val_test_split;
 use super::{Dataset, Embeddings, Ids, Split, SplitSource};
 use crate::error::{Error, Result};
@@ -71,16 +72,17 @@ pub const CLASS_NAMES_KEY: &str = "class_names";
 
 pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     let files = input_files(path)?;
+    let partitions = Partitions::discover(path, &files);
     let in_memory_rows = parquet_rows(&files);
     let mut acc = Accumulator::new(&options.columns);
     let mut memory_checked = false;
     for file in &files {
         guard(file, || {
             let reader = BatchSource::open(file)?;
-            acc.begin_file(file, reader.schema())?;
+            acc.begin_file(file, partitions.schema(file, reader.schema(), &acc.wanted))?;
             let file_start = acc.rows;
             for batch in reader.batches(&acc.wanted)? {
-                let batch = batch?;
+                let batch = partitions.batch(file, batch?, &acc.wanted)?;
                 acc.add_batch(file, &batch, acc.rows - file_start)?;
                 if let (false, Some(dim)) = (memory_checked, acc.dim) {
                     check_memory(path, in_memory_rows, dim)?;
@@ -146,7 +148,8 @@ fn check_memory(path: &Path, rows: usize, dim: usize) -> Result<()> {
 }
 
 /// The files that make up a dataset: the file itself, or every Parquet file below a directory
-/// in path order (hidden files and `_SUCCESS`-style markers skipped, as Spark and Hive write them).
+/// in path order (hidden files and `_SUCCESS`-style markers skipped, as Spark and Hive write them;
+/// `key=value` folders add partition columns, see `partition`).
 pub(crate) fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if !meta.is_dir() {
