@@ -19,6 +19,11 @@ for run in runs:
     if run["solver"].startswith("faultline"):
         continue
     base = reference.get(run["solver"], ours)
+    if run["seconds"] is None:
+        bound = run["unfinished_after"]
+        print(f"{run['solver']}: did not finish in {bound:.0f} s (more than {bound / base['seconds']:.0f}x "
+              f"the time of {base['solver']}, {base['seconds']:.2f} s)")
+        continue
     fitted = {c["class"]: c for c in base["classes"] if "c" in c}
     theirs = {c["class"]: c for c in run["classes"]}
     common = sorted(set(fitted) & set(theirs))

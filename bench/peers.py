@@ -2,10 +2,15 @@
 std), L2-normalise, then per class 2-fold stratified CV over C in 1e-6..1 on balanced accuracy
 and a refit at the best C. Prints one JSON line per solver.
 
-Usage: python bench/peers.py DATA.parquet [--solvers linear_svc,svc] [--svc-max-seconds 1800]
+Usage: python bench/peers.py DATA.parquet [--solvers linear_svc,svc] [--max-seconds 3000]
+
+A solver still running after --max-seconds is stopped and reported as a lower bound
+("unfinished_after"), so shapes where SVC is hopeless still give a measured ratio.
 """
 import argparse
 import json
+import multiprocessing
+import queue
 import time
 
 import numpy as np
@@ -17,6 +22,7 @@ from sklearn.svm import SVC, LinearSVC
 parser = argparse.ArgumentParser()
 parser.add_argument("data")
 parser.add_argument("--solvers", default="linear_svc,svc")
+parser.add_argument("--max-seconds", type=float, default=None)
 args = parser.parse_args()
 
 table = pq.read_table(args.data, columns=["embedding", "label", "prediction", "split"])
@@ -60,6 +66,27 @@ def protocol(make):
     return time.perf_counter() - start, classes
 
 
+def run(name, results):
+    results.put(protocol(MAKERS[name]))
+
+
 for name in args.solvers.split(","):
-    seconds, classes = protocol(MAKERS[name])
+    if args.max_seconds is None:
+        seconds, classes = protocol(MAKERS[name])
+    else:
+        # A forked child shares the loaded data; the timer starts inside protocol(), so the
+        # bound excludes loading, as the reported times do.
+        results = multiprocessing.get_context("fork").Queue()
+        child = multiprocessing.get_context("fork").Process(target=run, args=(name, results))
+        child.start()
+        try:
+            # Read before joining: a child blocks on exit until its result is read.
+            seconds, classes = results.get(timeout=args.max_seconds + 5)
+        except queue.Empty:
+            child.terminate()
+            child.join()
+            print(json.dumps({"solver": name, "seconds": None,
+                              "unfinished_after": args.max_seconds, "classes": []}), flush=True)
+            continue
+        child.join()
     print(json.dumps({"solver": name, "seconds": seconds, "classes": classes}), flush=True)

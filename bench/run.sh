@@ -6,6 +6,7 @@
 #   bash bench/run.sh                 # CelebA shape: 2 classes x 20,000 val rows, d = 512
 #   SHAPE="--classes 2 --val 4000" bash bench/run.sh
 #   SOLVERS=linear_svc bash bench/run.sh   # skip SVC(kernel="linear"), which takes many minutes
+#   PEER_MAX_SECONDS=600 bash bench/run.sh # stop a peer after 600 s and report it as a lower bound
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv-bench}
@@ -25,5 +26,5 @@ echo "# data: $DATA ($SHAPE)"
 RESULTS=${DATA%.parquet}.results.jsonl
 cargo bench --bench fit -- "$DATA" --repeat 3 --bias regularized 2>/dev/null > "$RESULTS"
 [ -n "${SKIP_FREE:-}" ] || cargo bench --bench fit -- "$DATA" --repeat 1 --bias free 2>/dev/null >> "$RESULTS"
-"$VENV/bin/python" bench/peers.py "$DATA" --solvers "$SOLVERS" >> "$RESULTS"
+"$VENV/bin/python" bench/peers.py "$DATA" --solvers "$SOLVERS" ${PEER_MAX_SECONDS:+--max-seconds "$PEER_MAX_SECONDS"} >> "$RESULTS"
 "$VENV/bin/python" bench/compare.py "$RESULTS"

@@ -472,7 +472,7 @@ fn the_explorer_scores_a_typed_caption_with_the_real_text_model() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     match app.typed.clone().unwrap().result {
-        TypedResult::Scored { score, near } => {
+        TypedResult::Scored { score, near, .. } => {
             assert!(score.is_finite());
             // Each class has 12 test images, fewer than K = 50.
             assert_eq!(near.unwrap().k, 12);

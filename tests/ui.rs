@@ -337,7 +337,9 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
     let mut app = App::new(dataset, Some(bank.clone()), Triage::in_memory());
     app.set_model(model, false);
     // Stands in for the CLIP text tower: the bank's own embedding of the same text.
+    let bank_for_worker = bank.clone();
     let worker = CaptionWorker::spawn(Box::new(move || {
+        let bank = bank_for_worker;
         let embed: Embedder = Box::new(move |texts: &[String]| {
             texts
                 .iter()
@@ -369,9 +371,33 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
         app.poll_typed_caption();
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let TypedResult::Scored { score, near } = app.typed.clone().unwrap().result else {
+    let TypedResult::Scored {
+        score,
+        near,
+        across,
+    } = app.typed.clone().unwrap().result
+    else {
         panic!("{:?}", app.typed);
     };
+    // Across the dataset, through the worker's index: the same accuracy as scoring every test
+    // row, and the snowy images are the dogs'.
+    let across = across.expect("the whole dataset searched");
+    let dataset = &app.dataset;
+    let query = bank.embeddings.row(
+        bank.texts
+            .iter()
+            .position(|t| t == "a photo of a dog in the snow")
+            .unwrap(),
+    );
+    let all_test: Vec<usize> = (0..dataset.len())
+        .filter(|&i| dataset.splits[i] == faultline::data::Split::Test)
+        .collect();
+    let brute = faultline::analysis::check::accuracy_near(dataset, &all_test, query, 50).unwrap();
+    assert_eq!((across.k, across.accuracy), (brute.k, brute.accuracy));
+    assert_eq!(
+        dataset.class_names[across.classes[0].0 as usize], "dog",
+        "{across:?}"
+    );
     assert!(
         score < 0.0,
         "the planted hard attribute scores negative: {score}"
@@ -385,6 +411,7 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(screen.contains("yours: score -"), "{screen}");
     assert!(screen.contains("near yours"), "{screen}");
+    assert!(screen.contains("all classes: 50 nearest"), "{screen}");
 }
 
 #[test]

@@ -49,3 +49,31 @@ pub fn accuracy(dataset: &Dataset, rows: &[usize]) -> Option<f64> {
         .count();
     Some(correct as f64 / rows.len() as f64)
 }
+
+/// The nearest rows of the whole dataset to a query: how the model does on them and which
+/// classes they come from (a failure mode may cut across classes).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearestInDataset {
+    pub k: usize,
+    pub accuracy: f64,
+    /// (class, rows among the k), most rows first, ties by class.
+    pub classes: Vec<(u32, usize)>,
+}
+
+/// Summarises `rows` (the nearest, found by `index::CosineIndex`); None when empty.
+pub fn summarize_nearest(dataset: &Dataset, rows: &[usize]) -> Option<NearestInDataset> {
+    let accuracy = accuracy(dataset, rows)?;
+    let mut counts = std::collections::BTreeMap::new();
+    for &row in rows {
+        if let Some(label) = dataset.labels[row] {
+            *counts.entry(label).or_insert(0usize) += 1;
+        }
+    }
+    let mut classes: Vec<(u32, usize)> = counts.into_iter().collect();
+    classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Some(NearestInDataset {
+        k: rows.len(),
+        accuracy,
+        classes,
+    })
+}

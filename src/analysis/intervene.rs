@@ -120,39 +120,61 @@ pub struct Selected {
     pub decision_value: f64,
 }
 
-/// The pool rows a class would claim: its label when the pool row has one, else the model's
-/// prediction, else (no predictions at all) every pool row.
-fn pool_rows_for(dataset: &Dataset, class: u32) -> Vec<usize> {
-    (0..dataset.len())
-        .filter(|&i| dataset.splits[i] == Split::Pool)
-        .filter(|&i| match dataset.labels[i] {
-            Some(label) => label == class,
+/// For each class, the pool rows it would claim: its label when the pool row has one, else the
+/// model's prediction, else (no predictions at all) every class claims the row. One pass over
+/// the dataset, not one per class.
+fn pool_rows_by_class(dataset: &Dataset) -> Vec<Vec<usize>> {
+    let mut by_class = vec![Vec::new(); dataset.num_classes()];
+    let mut unclaimed = Vec::new();
+    for i in (0..dataset.len()).filter(|&i| dataset.splits[i] == Split::Pool) {
+        let claim = match dataset.labels[i] {
+            Some(label) => Some(label),
             None => match &dataset.predictions {
-                Some(p) => p[i] == Some(class),
-                None => true,
+                Some(p) => p[i],
+                None => {
+                    unclaimed.push(i);
+                    continue;
+                }
             },
-        })
-        .collect()
+        };
+        if let Some(class) = claim {
+            by_class[class as usize].push(i);
+        }
+    }
+    if !unclaimed.is_empty() {
+        for rows in &mut by_class {
+            rows.extend(&unclaimed);
+            rows.sort_unstable();
+        }
+    }
+    by_class
 }
 
 /// For every class with a coherent failure direction, the `k` pool rows with the most negative
 /// decision values.
 pub fn select_pool(dataset: &Dataset, model: &Model, k: usize) -> Vec<Selected> {
     let mut selected = Vec::new();
-    for class in 0..dataset.num_classes() as u32 {
+    for (class, rows) in pool_rows_by_class(dataset).into_iter().enumerate() {
+        let class = class as u32;
         if status_of(&model.classes[class as usize]) != Status::Fitted {
             continue;
         }
-        let rows = pool_rows_for(dataset, class);
         let Some(values) = model.decision_values(dataset, class, &rows) else {
             continue;
         };
         let mut ranked: Vec<(f64, usize)> = values.into_iter().zip(rows).collect();
-        ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let k = k.min(ranked.len());
+        if k == 0 {
+            continue;
+        }
+        // Only the first k need sorting.
+        let order = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        ranked.select_nth_unstable_by(k - 1, order);
+        ranked.truncate(k);
+        ranked.sort_by(order);
         selected.extend(
             ranked
                 .into_iter()
-                .take(k)
                 .enumerate()
                 .map(|(r, (d, row))| Selected {
                     class,
@@ -183,6 +205,49 @@ mod tests {
         let soft = scheme_weights(WeightScheme::Soft, &d);
         assert!((soft.iter().sum::<f64>() / 5.0 - 1.0).abs() < 1e-12);
         assert!(soft.windows(2).all(|w| w[0] > w[1]));
+    }
+
+    #[test]
+    fn pool_selection_is_each_class_most_negative_rows() {
+        use crate::demo::{generate, DemoOptions};
+        let mut dataset = generate(&DemoOptions::default()).dataset;
+        // Unlabelled pool rows are claimed by their prediction; drop some predictions so a few
+        // rows belong to no class.
+        let predictions = dataset.predictions.as_mut().unwrap();
+        for i in (0..predictions.len()).step_by(13) {
+            if dataset.splits[i] == Split::Pool {
+                predictions[i] = None;
+            }
+        }
+        let model = crate::analysis::fit_model(
+            &dataset,
+            &crate::analysis::direction::FitOptions::default(),
+        )
+        .unwrap();
+        let selected = select_pool(&dataset, &model, 7);
+        assert!(!selected.is_empty());
+        for class in 0..dataset.num_classes() as u32 {
+            if status_of(&model.classes[class as usize]) != Status::Fitted {
+                continue;
+            }
+            // The definition, one class at a time over every row.
+            let rows: Vec<usize> = (0..dataset.len())
+                .filter(|&i| dataset.splits[i] == Split::Pool)
+                .filter(|&i| {
+                    dataset.labels[i].or(dataset.predictions.as_ref().unwrap()[i]) == Some(class)
+                })
+                .collect();
+            let values = model.decision_values(&dataset, class, &rows).unwrap();
+            let mut expected: Vec<(f64, usize)> = values.into_iter().zip(rows).collect();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            expected.truncate(7);
+            let got: Vec<(f64, usize)> = selected
+                .iter()
+                .filter(|s| s.class == class)
+                .map(|s| (s.decision_value, s.row))
+                .collect();
+            assert_eq!(got, expected, "class {class}");
+        }
     }
 
     #[test]

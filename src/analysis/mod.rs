@@ -8,6 +8,7 @@ pub mod cv;
 pub mod direction;
 pub mod findings;
 pub mod folds;
+pub mod index;
 pub mod intervene;
 pub mod linalg;
 pub mod metrics;
@@ -44,15 +45,19 @@ impl Model {
         class: u32,
         rows: &[usize],
     ) -> Option<Vec<f64>> {
+        use rayon::prelude::*;
         let direction = self.direction(class)?;
-        let mut scratch = vec![0.0f32; dataset.dim()];
         Some(
-            rows.iter()
-                .map(|&i| {
-                    self.standardizer
-                        .transform_into(dataset.embeddings.row(i), &mut scratch);
-                    direction.svm.decision(&scratch)
-                })
+            rows.par_iter()
+                .with_min_len(2048)
+                .map_init(
+                    || vec![0.0f32; dataset.dim()],
+                    |scratch, &i| {
+                        self.standardizer
+                            .transform_into(dataset.embeddings.row(i), scratch);
+                        direction.svm.decision(scratch)
+                    },
+                )
                 .collect(),
         )
     }

@@ -282,14 +282,9 @@ impl App {
         let result = match (outcome, &self.model) {
             (Err(e), _) => TypedResult::Failed(e),
             (Ok(_), None) => TypedResult::Failed("the fit has not finished".into()),
-            (Ok((t, t_ref)), Some(model)) => typed_caption::score(
-                &self.dataset,
-                model,
-                class,
-                &t,
-                &t_ref,
-                self.options.check_k,
-            ),
+            (Ok(embedded), Some(model)) => {
+                typed_caption::score(&self.dataset, model, class, embedded, self.options.check_k)
+            }
         };
         if let Some(typed) = &mut self.typed {
             if typed.class == class && typed.text == text {
@@ -591,7 +586,7 @@ impl App {
                 if let (Some(class), Some(worker), false) =
                     (self.selected_class(), &self.caption_worker, text.is_empty())
                 {
-                    worker.request(class, &self.dataset.class_names[class as usize], &text);
+                    worker.request(&self.dataset, class, &text, self.options.check_k);
                     self.typed = Some(TypedCaption {
                         class,
                         text,

@@ -1,12 +1,15 @@
 //! Captions the user types in the explorer, embedded with the CLIP text tower on a worker thread
 //! (the model loads on first use, so the explorer opens at once), then scored against the
-//! selected class's failure direction and checked on the nearest test images.
+//! selected class's failure direction and checked on the nearest test images: the class's, and
+//! the whole dataset's through an index the worker builds on first use.
 
 use crate::analysis::captions::{reference_text, score_text};
-use crate::analysis::check::{accuracy_near, NearestAccuracy};
+use crate::analysis::check::{accuracy_near, summarize_nearest, NearestAccuracy, NearestInDataset};
+use crate::analysis::index::CosineIndex;
 use crate::analysis::Model;
 use crate::data::{Dataset, Split};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 
 /// Embeds texts; returns one vector per text. Boxed so tests can stand in for a model.
 pub type Embedder = Box<dyn FnMut(&[String]) -> Result<Vec<Vec<f32>>, String> + Send>;
@@ -17,13 +20,48 @@ pub type OpenEmbedder = Box<dyn FnOnce() -> Result<Embedder, String> + Send>;
 struct Request {
     class: u32,
     texts: [String; 2],
+    dataset: Arc<Dataset>,
+    k: usize,
 }
 
-type Response = (u32, String, Result<(Vec<f32>, Vec<f32>), String>);
+/// A caption and the class's reference caption, embedded, and the caption's nearest test images
+/// across the whole dataset.
+pub struct Embedded {
+    pub text: Vec<f32>,
+    pub reference: Vec<f32>,
+    pub across: Option<NearestInDataset>,
+}
+
+type Response = (u32, String, Result<Embedded, String>);
 
 pub struct CaptionWorker {
     requests: Sender<Request>,
     results: Receiver<Response>,
+}
+
+/// The test rows of one dataset, indexed for whole-dataset search.
+struct SearchIndex {
+    dataset: Arc<Dataset>,
+    index: CosineIndex,
+}
+
+impl SearchIndex {
+    /// The index of `dataset`, built on first use (about a second per million rows).
+    fn of<'a>(cached: &'a mut Option<SearchIndex>, dataset: &Arc<Dataset>) -> &'a CosineIndex {
+        if !cached
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(&c.dataset, dataset))
+        {
+            let rows: Vec<usize> = (0..dataset.len())
+                .filter(|&i| dataset.splits[i] == Split::Test)
+                .collect();
+            *cached = Some(SearchIndex {
+                dataset: dataset.clone(),
+                index: CosineIndex::build(dataset, rows),
+            });
+        }
+        &cached.as_ref().expect("just built").index
+    }
 }
 
 impl CaptionWorker {
@@ -34,6 +72,7 @@ impl CaptionWorker {
             let mut embedder: Result<Embedder, String> =
                 Err("the text model is not loaded yet".into());
             let mut open = Some(open);
+            let mut search: Option<SearchIndex> = None;
             for request in inbox {
                 if let Some(open) = open.take() {
                     embedder = open();
@@ -45,7 +84,24 @@ impl CaptionWorker {
                             return Err("the text model returned the wrong number of rows".into());
                         }
                         let reference = v.pop().expect("two rows");
-                        Ok((v.pop().expect("two rows"), reference))
+                        let text = v.pop().expect("two rows");
+                        let dataset = &request.dataset;
+                        let across = (text.len() == dataset.dim())
+                            .then(|| {
+                                let index = SearchIndex::of(&mut search, dataset);
+                                let rows: Vec<usize> = index
+                                    .nearest(dataset, &text, request.k)
+                                    .into_iter()
+                                    .map(|(_, row)| row)
+                                    .collect();
+                                summarize_nearest(dataset, &rows)
+                            })
+                            .flatten();
+                        Ok(Embedded {
+                            text,
+                            reference,
+                            across,
+                        })
                     }),
                 };
                 let [text, _] = request.texts;
@@ -57,11 +113,15 @@ impl CaptionWorker {
         CaptionWorker { requests, results }
     }
 
-    /// Asks for the caption and the class's reference caption.
-    pub fn request(&self, class: u32, class_name: &str, text: &str) {
+    /// Asks for the caption and the class's reference caption, and the caption's `k` nearest
+    /// test images in `dataset`.
+    pub fn request(&self, dataset: &Arc<Dataset>, class: u32, text: &str, k: usize) {
+        let class_name = &dataset.class_names[class as usize];
         let _ = self.requests.send(Request {
             class,
             texts: [text.to_string(), reference_text(class_name)],
+            dataset: dataset.clone(),
+            k,
         });
     }
 
@@ -75,7 +135,10 @@ pub enum TypedResult {
     Pending,
     Scored {
         score: f64,
+        /// The class's nearest test images.
         near: Option<NearestAccuracy>,
+        /// The whole dataset's nearest test images.
+        across: Option<NearestInDataset>,
     },
     Failed(String),
 }
@@ -92,10 +155,10 @@ pub fn score(
     dataset: &Dataset,
     model: &Model,
     class: u32,
-    text: &[f32],
-    reference: &[f32],
+    embedded: Embedded,
     k: usize,
 ) -> TypedResult {
+    let (text, reference) = (&embedded.text[..], &embedded.reference[..]);
     let dim = dataset.dim();
     if text.len() != dim || reference.len() != dim {
         return TypedResult::Failed(format!(
@@ -116,5 +179,9 @@ pub fn score(
         (&mut difference, &mut transformed),
     );
     let near = accuracy_near(dataset, dataset.rows_of(class, Split::Test), text, k);
-    TypedResult::Scored { score, near }
+    TypedResult::Scored {
+        score,
+        near,
+        across: embedded.across,
+    }
 }

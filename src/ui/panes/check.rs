@@ -40,12 +40,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         }) => Some(n.accuracy),
         _ => None,
     };
-    let top_height = 4 + u16::from(typed_near.is_some()) + u16::from(typed.is_some());
+    let across = match &typed {
+        Some(TypedCaption {
+            result: TypedResult::Scored {
+                across: Some(a), ..
+            },
+            ..
+        }) => Some(a.clone()),
+        _ => None,
+    };
+    let typed_lines = u16::from(typed.is_some()) + u16::from(across.is_some());
+    let top_height = 4 + u16::from(typed_near.is_some()) + typed_lines;
     let [top, bottom] =
         Layout::vertical([Constraint::Length(top_height), Constraint::Min(0)]).areas(inner);
-    let [top, typed_line] = Layout::vertical([
+    let [top, typed_line, across_line] = Layout::vertical([
         Constraint::Min(0),
         Constraint::Length(u16::from(typed.is_some())),
+        Constraint::Length(u16::from(across.is_some())),
     ])
     .areas(top);
     match &findings.check {
@@ -96,6 +107,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         frame.render_widget(
             Paragraph::new(format!("yours: {outcome} · \"{}\"", typed.text)).style(theme.accent),
             typed_line,
+        );
+    }
+    if let Some(across) = &across {
+        // Where else the caption's images are: a failure mode may cut across classes.
+        let classes: Vec<String> = across
+            .classes
+            .iter()
+            .take(3)
+            .map(|(c, n)| format!("{} {n}", app.dataset.class_names[*c as usize]))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(format!(
+                "all classes: {} nearest {:.0}% right · {}",
+                across.k,
+                across.accuracy * 100.0,
+                classes.join(" · ")
+            ))
+            .style(theme.accent),
+            across_line,
         );
     }
     if findings.baseline.is_empty() {
