@@ -14,10 +14,8 @@ SHAPE=${SHAPE:---classes 2 --val 20000 --dim 512}
 SOLVERS=${SOLVERS:-linear_svc,svc}
 DATA=${DATA:-bench-data/fit-$(echo "$SHAPE" | tr -d ' -').parquet}
 
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q numpy scikit-learn pyarrow
-fi
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q numpy scikit-learn pyarrow
 mkdir -p "$(dirname "$DATA")"
 [ -f "$DATA" ] || "$VENV/bin/python" bench/make_data.py "$DATA" $SHAPE
 
