@@ -381,7 +381,9 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
     };
     // Across the dataset, through the worker's index: the same accuracy as scoring every test
     // row, and the snowy images are the dogs'.
-    let across = across.expect("the whole dataset searched");
+    let across = across
+        .expect("a caption of the images' dimension")
+        .expect("the whole dataset searched");
     let dataset = &app.dataset;
     let query = bank.embeddings.row(
         bank.texts

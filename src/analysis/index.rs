@@ -75,7 +75,13 @@ impl CosineIndex {
 
     /// Memory held by the index.
     pub fn bytes(&self) -> usize {
-        self.codes.len() + self.rows.len() * (std::mem::size_of::<usize>() + 16)
+        Self::bytes_for(self.rows.len(), self.dim)
+    }
+
+    /// Memory an index of `rows` rows of `dim` values holds (the codes, the row numbers, two
+    /// f64 per row), plus the f32 score a row a search allocates.
+    pub fn bytes_for(rows: usize, dim: usize) -> usize {
+        rows * (dim + std::mem::size_of::<usize>() + 16 + 4)
     }
 
     /// The `k` indexed rows most similar to `query` by cosine, most similar first (ties by row),

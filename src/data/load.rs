@@ -110,7 +110,7 @@ fn parquet_rows(files: &[PathBuf]) -> usize {
 
 /// Memory the process may still use: `FAULTLINE_MEMORY_LIMIT` (bytes) when set, else the
 /// kernel's MemAvailable; None when neither is known.
-fn available_memory() -> Option<u64> {
+pub fn available_memory() -> Option<u64> {
     if let Some(limit) = std::env::var("FAULTLINE_MEMORY_LIMIT")
         .ok()
         .and_then(|v| v.parse().ok())

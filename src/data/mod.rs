@@ -9,7 +9,7 @@ pub mod write;
 
 pub mod captions;
 
-pub use load::{load_dataset, read_class_names, ColumnNames, LoadOptions};
+pub use load::{available_memory, load_dataset, read_class_names, ColumnNames, LoadOptions};
 pub use split::stratified_val_test_split;
 
 use arrow::buffer::ScalarBuffer;

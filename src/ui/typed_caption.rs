@@ -7,7 +7,7 @@ use crate::analysis::captions::{reference_text, score_text};
 use crate::analysis::check::{accuracy_near, summarize_nearest, NearestAccuracy, NearestInDataset};
 use crate::analysis::index::CosineIndex;
 use crate::analysis::Model;
-use crate::data::{Dataset, Split};
+use crate::data::{available_memory, Dataset, Split};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
@@ -29,7 +29,8 @@ struct Request {
 pub struct Embedded {
     pub text: Vec<f32>,
     pub reference: Vec<f32>,
-    pub across: Option<NearestInDataset>,
+    /// None when the caption cannot be compared with the images; Err says why it was not searched.
+    pub across: Option<Result<NearestInDataset, String>>,
 }
 
 type Response = (u32, String, Result<Embedded, String>);
@@ -46,8 +47,12 @@ struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// The index of `dataset`, built on first use (about a second per million rows).
-    fn of<'a>(cached: &'a mut Option<SearchIndex>, dataset: &Arc<Dataset>) -> &'a CosineIndex {
+    /// The index of `dataset`, built on first use (about a second per million rows); an error
+    /// when it would take more than half the memory left, rather than risk the OOM killer.
+    fn of<'a>(
+        cached: &'a mut Option<SearchIndex>,
+        dataset: &Arc<Dataset>,
+    ) -> Result<&'a CosineIndex, String> {
         if !cached
             .as_ref()
             .is_some_and(|c| Arc::ptr_eq(&c.dataset, dataset))
@@ -55,12 +60,22 @@ impl SearchIndex {
             let rows: Vec<usize> = (0..dataset.len())
                 .filter(|&i| dataset.splits[i] == Split::Test)
                 .collect();
+            let needed = CosineIndex::bytes_for(rows.len(), dataset.dim()) as u64;
+            if let Some(available) = available_memory() {
+                if needed > available / 2 {
+                    return Err(format!(
+                        "not searched: the index needs {:.1} GB and {:.1} GB are free",
+                        needed as f64 / 1e9,
+                        available as f64 / 1e9
+                    ));
+                }
+            }
             *cached = Some(SearchIndex {
                 dataset: dataset.clone(),
                 index: CosineIndex::build(dataset, rows),
             });
         }
-        &cached.as_ref().expect("just built").index
+        Ok(&cached.as_ref().expect("just built").index)
     }
 }
 
@@ -86,17 +101,17 @@ impl CaptionWorker {
                         let reference = v.pop().expect("two rows");
                         let text = v.pop().expect("two rows");
                         let dataset = &request.dataset;
-                        let across = (text.len() == dataset.dim())
-                            .then(|| {
-                                let index = SearchIndex::of(&mut search, dataset);
-                                let rows: Vec<usize> = index
-                                    .nearest(dataset, &text, request.k)
-                                    .into_iter()
-                                    .map(|(_, row)| row)
-                                    .collect();
-                                summarize_nearest(dataset, &rows)
-                            })
-                            .flatten();
+                        // A caption of the wrong dimension fails in `score` with its reason.
+                        let across = (text.len() == dataset.dim()).then(|| {
+                            let index = SearchIndex::of(&mut search, dataset)?;
+                            let rows: Vec<usize> = index
+                                .nearest(dataset, &text, request.k)
+                                .into_iter()
+                                .map(|(_, row)| row)
+                                .collect();
+                            summarize_nearest(dataset, &rows)
+                                .ok_or_else(|| "the dataset has no test rows".to_string())
+                        });
                         Ok(Embedded {
                             text,
                             reference,
@@ -137,8 +152,8 @@ pub enum TypedResult {
         score: f64,
         /// The class's nearest test images.
         near: Option<NearestAccuracy>,
-        /// The whole dataset's nearest test images.
-        across: Option<NearestInDataset>,
+        /// The whole dataset's nearest test images, or why they were not searched.
+        across: Option<Result<NearestInDataset, String>>,
     },
     Failed(String),
 }

@@ -111,22 +111,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     }
     if let Some(across) = &across {
         // Where else the caption's images are: a failure mode may cut across classes.
-        let classes: Vec<String> = across
-            .classes
-            .iter()
-            .take(3)
-            .map(|(c, n)| format!("{} {n}", app.dataset.class_names[*c as usize]))
-            .collect();
-        frame.render_widget(
-            Paragraph::new(format!(
-                "all classes: {} nearest {:.0}% right · {}",
-                across.k,
-                across.accuracy * 100.0,
-                classes.join(" · ")
-            ))
-            .style(theme.accent),
-            across_line,
-        );
+        let text = match across {
+            Ok(across) => {
+                let classes: Vec<String> = across
+                    .classes
+                    .iter()
+                    .take(3)
+                    .map(|(c, n)| format!("{} {n}", app.dataset.class_names[*c as usize]))
+                    .collect();
+                format!(
+                    "all classes: {} nearest {:.0}% right · {}",
+                    across.k,
+                    across.accuracy * 100.0,
+                    classes.join(" · ")
+                )
+            }
+            Err(why) => format!("all classes: {why}"),
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.accent), across_line);
     }
     if findings.baseline.is_empty() {
         return;
