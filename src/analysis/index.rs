@@ -141,6 +141,15 @@ impl CosineIndex {
     }
 }
 
+impl std::fmt::Debug for CosineIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CosineIndex")
+            .field("rows", &self.len())
+            .field("dim", &self.dim)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Writes the row's unit vector as codes; returns (scale, L1 norm of the quantised vector).
 fn quantize_row(row: &[f32], codes: &mut [i8]) -> (f64, f64) {
     let norm = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();

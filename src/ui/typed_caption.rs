@@ -52,6 +52,7 @@ impl SearchIndex {
     fn of<'a>(
         cached: &'a mut Option<SearchIndex>,
         dataset: &Arc<Dataset>,
+        free_memory: Option<u64>,
     ) -> Result<&'a CosineIndex, String> {
         if !cached
             .as_ref()
@@ -61,7 +62,7 @@ impl SearchIndex {
                 .filter(|&i| dataset.splits[i] == Split::Test)
                 .collect();
             let needed = CosineIndex::bytes_for(rows.len(), dataset.dim()) as u64;
-            if let Some(available) = available_memory() {
+            if let Some(available) = free_memory {
                 if needed > available / 2 {
                     return Err(format!(
                         "not searched: the index needs {:.1} GB and {:.1} GB are free",
@@ -103,7 +104,7 @@ impl CaptionWorker {
                         let dataset = &request.dataset;
                         // A caption of the wrong dimension fails in `score` with its reason.
                         let across = (text.len() == dataset.dim()).then(|| {
-                            let index = SearchIndex::of(&mut search, dataset)?;
+                            let index = SearchIndex::of(&mut search, dataset, available_memory())?;
                             let rows: Vec<usize> = index
                                 .nearest(dataset, &text, request.k)
                                 .into_iter()
@@ -198,5 +199,30 @@ pub fn score(
         score,
         near,
         across: embedded.across,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{generate, DemoOptions};
+
+    #[test]
+    fn the_index_is_built_once_and_refused_when_memory_is_short() {
+        let dataset = Arc::new(generate(&DemoOptions::default()).dataset);
+        let mut cached = None;
+        let short = SearchIndex::of(&mut cached, &dataset, Some(1_000_000)).unwrap_err();
+        assert!(
+            short.starts_with("not searched: the index needs"),
+            "{short}"
+        );
+        assert!(cached.is_none());
+        let tests = dataset.splits.iter().filter(|&&s| s == Split::Test).count();
+        let built = SearchIndex::of(&mut cached, &dataset, None).unwrap().len();
+        assert_eq!(built, tests);
+        let first = &cached.as_ref().unwrap().index as *const CosineIndex;
+        // The same dataset reuses the index, whatever memory says now.
+        SearchIndex::of(&mut cached, &dataset, Some(0)).unwrap();
+        assert!(std::ptr::eq(first, &cached.as_ref().unwrap().index));
     }
 }
