@@ -150,22 +150,33 @@ impl std::fmt::Debug for CosineIndex {
     }
 }
 
-/// Writes the row's unit vector as codes; returns (scale, L1 norm of the quantised vector).
-fn quantize_row(row: &[f32], codes: &mut [i8]) -> (f64, f64) {
-    let norm = row.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt();
-    let largest = row.iter().map(|&v| (v as f64).abs()).fold(0.0, f64::max);
+/// Quantises `values / ‖values‖` to integer codes in [-max_code, max_code]; returns (scale, L1
+/// norm of the quantised vector), so that code * scale approximates each unit-vector entry within
+/// scale / 2. A zero vector gets zero codes and a zero scale.
+fn quantize_unit(values: &[f32], max_code: f64, mut put: impl FnMut(usize, f64)) -> (f64, f64) {
+    let norm = values
+        .iter()
+        .map(|&v| v as f64 * v as f64)
+        .sum::<f64>()
+        .sqrt();
+    let largest = values.iter().map(|&v| (v as f64).abs()).fold(0.0, f64::max);
     if norm == 0.0 || largest == 0.0 {
-        codes.fill(0);
+        (0..values.len()).for_each(|j| put(j, 0.0));
         return (0.0, 0.0);
     }
-    let scale = largest / norm / 127.0;
-    let mut l1 = 0i64;
-    for (code, &v) in codes.iter_mut().zip(row) {
-        let q = (v as f64 / norm / scale).round().clamp(-127.0, 127.0) as i8;
-        *code = q;
-        l1 += (q as i64).abs();
+    let scale = largest / norm / max_code;
+    let mut l1 = 0.0;
+    for (j, &v) in values.iter().enumerate() {
+        let code = (v as f64 / norm / scale).round().clamp(-max_code, max_code);
+        put(j, code);
+        l1 += code.abs();
     }
-    (scale, l1 as f64 * scale)
+    (scale, l1 * scale)
+}
+
+/// Writes the row's unit vector as 8-bit codes; returns (scale, L1 norm of the quantised vector).
+fn quantize_row(row: &[f32], codes: &mut [i8]) -> (f64, f64) {
+    quantize_unit(row, 127.0, |j, code| codes[j] = code as i8)
 }
 
 /// The query's unit vector as 16-bit codes.
@@ -179,30 +190,8 @@ struct QueryCodes<'a> {
 
 impl<'a> QueryCodes<'a> {
     fn new(query: &'a [f32]) -> Self {
-        let norm = query
-            .iter()
-            .map(|&v| v as f64 * v as f64)
-            .sum::<f64>()
-            .sqrt();
-        let largest = query.iter().map(|&v| (v as f64).abs()).fold(0.0, f64::max);
-        if norm == 0.0 || largest == 0.0 {
-            return QueryCodes {
-                original: query,
-                codes: vec![0; query.len()],
-                scale: 0.0,
-                l1: 0.0,
-            };
-        }
-        let scale = largest / norm / QUERY_MAX;
-        let codes: Vec<i16> = query
-            .iter()
-            .map(|&v| {
-                (v as f64 / norm / scale)
-                    .round()
-                    .clamp(-QUERY_MAX, QUERY_MAX) as i16
-            })
-            .collect();
-        let l1 = codes.iter().map(|&c| (c as i64).abs()).sum::<i64>() as f64 * scale;
+        let mut codes = vec![0i16; query.len()];
+        let (scale, l1) = quantize_unit(query, QUERY_MAX, |j, code| codes[j] = code as i16);
         QueryCodes {
             original: query,
             codes,
