@@ -152,6 +152,20 @@ fn cases(dir: &Path) -> Vec<Case> {
     write("images/bomb.png", &png_bomb());
     write("images/garbage.png", b"\x89PNG\r\n\x1a\n this is not a png");
     let list = |name: &str, body: &[u8]| write(name, &[b"image,label\n".as_slice(), body].concat());
+    // `embed images --strict` on a one-image list: the first bad image must stop the job.
+    let strict_embed = |list_name: &str, body: &[u8], out: &str| {
+        args(&[
+            "embed",
+            "images",
+            "--strict",
+            "--model",
+            &s(&model),
+            "--input",
+            &s(&list(list_name, body)),
+            "--out",
+            &o(out),
+        ])
+    };
     let long_name = format!("images/{}.png", "x".repeat(5000));
 
     let theme = write(
@@ -316,62 +330,26 @@ fn cases(dir: &Path) -> Vec<Case> {
         },
         Case {
             name: "zero-byte image with --strict",
-            args: args(&[
-                "embed",
-                "images",
-                "--strict",
-                "--model",
-                &s(&model),
-                "--input",
-                &s(&list("l1.csv", b"images/empty.jpg,dog\n")),
-                "--out",
-                &o("e5.parquet"),
-            ]),
+            args: strict_embed("l1.csv", b"images/empty.jpg,dog\n", "e5.parquet"),
             expected: vec!["empty.jpg", "empty file"],
         },
         Case {
             name: "decompression bomb with --strict",
-            args: args(&[
-                "embed",
-                "images",
-                "--strict",
-                "--model",
-                &s(&model),
-                "--input",
-                &s(&list("l2.csv", b"images/bomb.png,dog\n")),
-                "--out",
-                &o("e6.parquet"),
-            ]),
+            args: strict_embed("l2.csv", b"images/bomb.png,dog\n", "e6.parquet"),
             expected: vec!["bomb.png", "over the limit"],
         },
         Case {
             name: "corrupt image with --strict",
-            args: args(&[
-                "embed",
-                "images",
-                "--strict",
-                "--model",
-                &s(&model),
-                "--input",
-                &s(&list("l3.csv", b"images/garbage.png,dog\n")),
-                "--out",
-                &o("e7.parquet"),
-            ]),
+            args: strict_embed("l3.csv", b"images/garbage.png,dog\n", "e7.parquet"),
             expected: vec!["garbage.png", "row 0"],
         },
         Case {
             name: "very long image path with --strict",
-            args: args(&[
-                "embed",
-                "images",
-                "--strict",
-                "--model",
-                &s(&model),
-                "--input",
-                &s(&list("l4.csv", format!("{long_name},dog\n").as_bytes())),
-                "--out",
-                &o("e8.parquet"),
-            ]),
+            args: strict_embed(
+                "l4.csv",
+                format!("{long_name},dog\n").as_bytes(),
+                "e8.parquet",
+            ),
             expected: vec!["xxxxxxxx", "row 0"],
         },
         Case {
