@@ -152,6 +152,19 @@ fn cases(dir: &Path) -> Vec<Case> {
     write("images/bomb.png", &png_bomb());
     write("images/garbage.png", b"\x89PNG\r\n\x1a\n this is not a png");
     let list = |name: &str, body: &[u8]| write(name, &[b"image,label\n".as_slice(), body].concat());
+    // `embed images` of the image folder with a model folder that has one file broken.
+    let embed_broken = |model: &str, file: &str, bytes: &[u8], out: &str| {
+        args(&[
+            "embed",
+            "images",
+            "--model",
+            &s(&broken_model(model, file, bytes)),
+            "--input",
+            &s(&dir.join("images")),
+            "--out",
+            &o(out),
+        ])
+    };
     // `embed images --strict` on a one-image list: the first bad image must stop the job.
     let strict_embed = |list_name: &str, body: &[u8], out: &str| {
         args(&[
@@ -270,48 +283,22 @@ fn cases(dir: &Path) -> Vec<Case> {
         },
         Case {
             name: "model graph that is not ONNX",
-            args: args(&[
-                "embed",
-                "images",
-                "--model",
-                &s(&broken_model("m1", "onnx/vision_model.onnx", b"garbage")),
-                "--input",
-                &s(&dir.join("images")),
-                "--out",
-                &o("e2.parquet"),
-            ]),
+            args: embed_broken("m1", "onnx/vision_model.onnx", b"garbage", "e2.parquet"),
             expected: vec!["vision_model.onnx", "cannot load"],
         },
         Case {
             name: "preprocessor config that is not JSON",
-            args: args(&[
-                "embed",
-                "images",
-                "--model",
-                &s(&broken_model("m2", "preprocessor_config.json", b"{")),
-                "--input",
-                &s(&dir.join("images")),
-                "--out",
-                &o("e3.parquet"),
-            ]),
+            args: embed_broken("m2", "preprocessor_config.json", b"{", "e3.parquet"),
             expected: vec!["preprocessor_config.json", "not a preprocessor config"],
         },
         Case {
             name: "preprocessor config with a zero std",
-            args: args(&[
-                "embed",
-                "images",
-                "--model",
-                &s(&broken_model(
-                    "m3",
-                    "preprocessor_config.json",
-                    br#"{"image_std": [0.2, 0, 0.2]}"#,
-                )),
-                "--input",
-                &s(&dir.join("images")),
-                "--out",
-                &o("e4.parquet"),
-            ]),
+            args: embed_broken(
+                "m3",
+                "preprocessor_config.json",
+                br#"{"image_std": [0.2, 0, 0.2]}"#,
+                "e4.parquet",
+            ),
             expected: vec!["preprocessor_config.json", "zero"],
         },
         Case {
