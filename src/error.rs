@@ -41,6 +41,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Standard output could not take the result (a full disk, a closed device); a broken
+    /// pipe is not one of these, since the reader chose to stop.
+    #[error("writing to standard output: {0}")]
+    Stdout(#[source] std::io::Error),
     /// A failure inside faultline itself; never caused by input.
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,11 +95,12 @@ impl Error {
         Error::Usage(message.into())
     }
 
-    /// The process exit code: 2 for anything the user can fix, 1 for faultline's own failures.
+    /// The process exit code: 2 for anything the user can fix in the input or the command, 1 for
+    /// a result that could not be delivered and for faultline's own failures.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Usage(_) | Error::Io { .. } => 2,
-            Error::Internal(_) => 1,
+            Error::Stdout(_) | Error::Internal(_) => 1,
         }
     }
 }

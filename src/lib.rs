@@ -11,9 +11,12 @@ pub mod data;
 pub mod demo;
 pub mod embed;
 pub mod error;
+pub mod files;
 pub mod panic_guard;
 pub mod report;
 pub mod rng;
+pub mod signals;
+pub mod text;
 pub mod ui;
 
 pub use error::{Error, Result};

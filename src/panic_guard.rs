@@ -21,6 +21,11 @@ pub fn install_hook() {
     }));
 }
 
+/// True inside [`guard`] on this thread: a panic here is caught and reported as bad input.
+pub fn is_guarded() -> bool {
+    GUARDED.with(Cell::get)
+}
+
 /// Runs `read`, reporting a panic inside it as corrupt input in `file`.
 pub fn guard<T>(file: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
     let was = GUARDED.with(|g| g.replace(true));

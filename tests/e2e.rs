@@ -102,3 +102,79 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
         "alternate screen left"
     );
 }
+
+/// The terminal modes of the pane, as tmux tracks them from what the program wrote.
+fn modes(tmux: &Tmux) -> String {
+    tmux.run(&[
+        "display",
+        "-p",
+        "-t",
+        "fl",
+        "alt=#{alternate_on} mouse=#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_all_flag} cursor=#{cursor_flag}",
+    ])
+    .trim()
+    .to_string()
+}
+
+#[test]
+fn a_signal_from_outside_restores_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP")] {
+        let state = tempfile::tempdir().unwrap();
+        let tmux = Tmux {
+            socket: format!("faultline-signal-{}-{name}", std::process::id()),
+        };
+        // After faultline dies: its status, then the tty's modes (raw mode off means icanon
+        // and echo are back).
+        let command = format!(
+            "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' '; echo; sleep 30",
+            dir = state.path().display(),
+            bin = env!("CARGO_BIN_EXE_faultline"),
+        );
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "fl",
+            "-x",
+            "120",
+            "-y",
+            "36",
+            &command,
+        ]);
+        tmux.wait_for("✓");
+        assert!(
+            modes(&tmux).starts_with("alt=1 mouse=1"),
+            "{}",
+            modes(&tmux)
+        );
+        let shell = tmux.run(&["display", "-p", "-t", "fl", "#{pane_pid}"]);
+        let pgrep = Command::new("pgrep")
+            .args(["-P", shell.trim(), "faultline"])
+            .output()
+            .expect("pgrep runs");
+        let pid = String::from_utf8_lossy(&pgrep.stdout).trim().to_string();
+        assert!(!pid.is_empty(), "faultline's pid not found");
+        Command::new("kill")
+            .args([format!("-{name}"), pid])
+            .status()
+            .unwrap();
+        let screen = tmux.wait_for("EXIT=");
+        assert!(
+            screen.contains(&format!("EXIT={}", 128 + signal)),
+            "SIG{name}: {screen}"
+        );
+        assert!(
+            screen.contains("icanon echo") && !screen.contains("-icanon"),
+            "SIG{name}: the tty is still raw: {screen}"
+        );
+        assert_eq!(
+            modes(&tmux),
+            "alt=0 mouse=0000 cursor=1",
+            "SIG{name}: the terminal was not restored"
+        );
+    }
+}

@@ -90,8 +90,8 @@ fn transform_matches_numpy() {
     let train_rows: Vec<usize> = (0..f.train.len()).collect();
     let s = Standardizer::fit(&embeddings, &train_rows, Split::Train);
     for j in 0..f.dim {
-        assert!((s.mean[j] as f64 - f.mean[j]).abs() < 1e-5 * (1.0 + f.mean[j].abs()));
-        assert!((1.0 / s.inv_std[j] as f64 - f.std[j]).abs() < 1e-5 * f.std[j]);
+        assert!((s.mean[j] - f.mean[j]).abs() < 1e-5 * (1.0 + f.mean[j].abs()));
+        assert!((1.0 / s.inv_std[j] - f.std[j]).abs() < 1e-5 * f.std[j]);
     }
     for (k, expected) in f.z_val.iter().enumerate() {
         let z = s.transform(embeddings.row(f.train.len() + k));

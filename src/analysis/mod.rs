@@ -99,6 +99,17 @@ pub fn fit_model_with_progress(
     }
     let (split, rows) = statistics_rows(dataset)?;
     let standardizer = Standardizer::fit(&dataset.embeddings, &rows, split);
+    if standardizer.informative_dims() == 0 {
+        return Err(Error::input(
+            &dataset.source,
+            format!(
+                "every embedding dimension is constant on the {} split ({} rows): the embeddings \
+                 carry no information to find failure modes with",
+                split.name(),
+                rows.len()
+            ),
+        ));
+    }
     let classes = fit_all_with_progress(dataset, &standardizer, options, done);
     Ok(Model {
         standardizer,

@@ -145,7 +145,7 @@ fn images_command(args: ImageArgs) -> Result<()> {
         quiet: args.model.quiet,
     };
     let summary = images::run(&job)?;
-    eprintln!(
+    crate::text::message(&format!(
         "wrote {} ({} of {} images embedded, d = {}, {:.1} images/s{}){}",
         summary.out.display(),
         summary.embedded,
@@ -165,7 +165,7 @@ fn images_command(args: ImageArgs) -> Result<()> {
                 summary.skipped.len()
             )
         }
-    );
+    ));
     Ok(())
 }
 
@@ -192,12 +192,12 @@ fn captions_command(args: CaptionArgs) -> Result<()> {
         quiet: args.model.quiet,
     };
     let summary = captions::run(&job)?;
-    eprintln!(
+    crate::text::message(&format!(
         "wrote {} ({} captions, d = {}, {:.0} captions/s)",
         summary.out.display(),
         summary.captions,
         summary.dim,
         summary.captions_per_second
-    );
+    ));
     Ok(())
 }

@@ -12,7 +12,8 @@ use crate::data::captions::{load_caption_bank, CaptionBank};
 use crate::data::{load_dataset, ColumnNames, Dataset, LoadOptions, Split};
 use crate::demo::{self, DemoOptions};
 use crate::error::{Error, Result};
-use crate::report::{self, export, json, write_atomically, Format};
+use crate::files::{self, write_atomically};
+use crate::report::{self, export, json, Format};
 use crate::ui::config::Config;
 use crate::ui::images::ProtocolChoice;
 use crate::ui::theme::Theme;
@@ -415,17 +416,29 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Fails before any work when the output cannot be written: its folder is missing, or it would
-/// overwrite an input.
+/// Fails before any work when the output cannot be written: its folder is missing, it would
+/// overwrite an input, or it would land inside an input folder (a shard folder would then
+/// hold it, and the next run would read it as data).
 fn guard_output(out: &Path, inputs: &[&Path]) -> Result<()> {
-    report::output_folder(out)?;
+    let folder = files::output_folder(out)?.canonicalize().ok();
     let out_canonical = out.canonicalize().ok();
     for input in inputs {
-        if out_canonical.is_some() && input.canonicalize().ok() == out_canonical {
+        let input_canonical = input.canonicalize().ok();
+        if out_canonical.is_some() && input_canonical == out_canonical {
             return Err(Error::usage(format!(
                 "{}: the output would overwrite an input",
                 out.display()
             )));
+        }
+        if let (Some(folder), Some(input_dir)) = (&folder, &input_canonical) {
+            if input.is_dir() && folder.starts_with(input_dir) {
+                return Err(Error::usage(format!(
+                    "{}: the output would be written inside the input folder {}, which the next \
+                     run would read with it; write it elsewhere",
+                    out.display(),
+                    input.display()
+                )));
+            }
         }
     }
     Ok(())
@@ -436,10 +449,15 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
         Some(path) => write_atomically(path, |f| f.write_all(text.as_bytes())),
         None => {
             let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-            Ok(())
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                // A closed pipe (`| head`) is the reader's choice, not a failure (as ripgrep).
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Error::Stdout(e)),
+                Ok(()) => Ok(()),
+            }
         }
     }
 }
@@ -472,7 +490,7 @@ fn render(
             let mut s = serde_json::to_string_pretty(&report)
                 .map_err(|e| Error::Internal(e.to_string()))?;
             s.push('\n');
-            s
+            crate::text::json_for_terminal(s)
         }
         Format::Table => report::table::render(&report),
         Format::Markdown => report::markdown::render(&report),
@@ -487,14 +505,17 @@ fn demo_command(args: DemoArgs) -> Result<()> {
     });
     if let Some(dir) = &args.write {
         demo::write_demo(&world, dir)?;
-        eprintln!(
-            "wrote {} and {} with thumbnails under {}\nnext: faultline report {} --captions {}",
+        crate::text::message(&format!(
+            "wrote {} and {} with thumbnails under {}",
             demo::write::DATASET_FILE,
             demo::write::CAPTIONS_FILE,
             dir.display(),
+        ));
+        crate::text::message(&format!(
+            "next: faultline report {} --captions {}",
             dir.join(demo::write::DATASET_FILE).display(),
             dir.join(demo::write::CAPTIONS_FILE).display()
-        );
+        ));
         return Ok(());
     }
     let scripted = args.report
@@ -517,7 +538,9 @@ fn demo_command(args: DemoArgs) -> Result<()> {
     if let Some(dir) = crate::analysis::cache::cache_dir() {
         let dir = dir.join(format!("demo-thumbnails-{}", args.demo_seed));
         if let Err(e) = demo::write::materialise_thumbnails(&mut world, &dir) {
-            eprintln!("warning: demo thumbnails not written ({e}); previews will be empty");
+            crate::text::message(&format!(
+                "warning: demo thumbnails not written ({e}); previews will be empty"
+            ));
         }
     }
     let session = Session {
@@ -658,13 +681,13 @@ fn export_command(args: ExportArgs) -> Result<()> {
     }
     ranked.truncate(k);
     export::write_batch(&args.out, &export::ranked_rows(&dataset, &ranked)?)?;
-    eprintln!(
+    crate::text::message(&format!(
         "wrote {} {} test rows of '{}' to {}",
         ranked.len(),
         if hardest_first { "hardest" } else { "easiest" },
         findings.name,
         args.out.display()
-    );
+    ));
     Ok(())
 }
 
@@ -690,12 +713,12 @@ fn intervene_command(args: InterveneArgs) -> Result<()> {
             ));
         }
         export::write_batch(&args.out, &export::weights(&dataset, &weights)?)?;
-        eprintln!(
+        crate::text::message(&format!(
             "wrote {} {} weights for train rows to {}",
             weights.len(),
             scheme.name(),
             args.out.display()
-        );
+        ));
     } else if let Some(k) = args.select {
         let pool = dataset.split_counts()[Split::Pool as usize];
         if pool == 0 {
@@ -706,12 +729,12 @@ fn intervene_command(args: InterveneArgs) -> Result<()> {
         }
         let selected = select_pool(&dataset, &model, k);
         export::write_batch(&args.out, &export::selection(&dataset, &selected)?)?;
-        eprintln!(
+        crate::text::message(&format!(
             "wrote {} pool rows ({} per class with a failure mode) to {}",
             selected.len(),
             k,
             args.out.display()
-        );
+        ));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use arrow::array::{
 };
 use arrow::buffer::ScalarBuffer;
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type, Int64Type};
+use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type, Int64Type, UInt64Type};
 use std::path::Path;
 
 /// Where a batch sits: the file it came from and the row of its first element in that file.
@@ -114,13 +114,25 @@ fn append_floats(
     }
     let chunk: ScalarBuffer<f32> = match values.data_type() {
         DataType::Float32 => values.as_primitive::<Float32Type>().values().clone(),
-        DataType::Float64 => values
-            .as_primitive::<Float64Type>()
-            .values()
-            .iter()
-            .map(|&v| v as f32)
-            .collect::<Vec<f32>>()
-            .into(),
+        DataType::Float64 => {
+            let wide = values.as_primitive::<Float64Type>().values();
+            let narrow: Vec<f32> = wide.iter().map(|&v| v as f32).collect();
+            // A finite float64 beyond float32's range turns into inf: say that, not "inf".
+            if !all_finite(&narrow) {
+                let bad = narrow.iter().position(|v| !v.is_finite()).unwrap_or(0);
+                if wide[bad].is_finite() {
+                    return Err(place.at(
+                        bad / per_row,
+                        format!(
+                            "the embedding value {:e} overflows float32 (largest {:e})",
+                            wide[bad],
+                            f32::MAX
+                        ),
+                    ));
+                }
+            }
+            narrow.into()
+        }
         DataType::Float16 => values
             .as_primitive::<Float16Type>()
             .values()
@@ -177,6 +189,13 @@ pub(crate) fn append_classes(
     out: &mut Option<RawClasses>,
 ) -> Result<()> {
     let data_type = array.data_type();
+    if let DataType::Dictionary(_, value) = data_type {
+        if value.is_integer() || value.is_floating() {
+            // pandas' categorical integers: the dictionary's values are the class indices.
+            let plain = cast(array, value).map_err(|e| place.whole(e.to_string()))?;
+            return append_classes(place, &plain, out);
+        }
+    }
     if is_text(data_type) {
         let strings = to_utf8(place, array)?;
         let strings = strings.as_string::<i32>();
@@ -188,6 +207,9 @@ pub(crate) fn append_classes(
         return Ok(());
     }
     let ints: Vec<Option<i64>> = if data_type.is_integer() {
+        if let Some((i, v)) = beyond_i64(array) {
+            return Err(place.at(i, format!("class index {v} is too large")));
+        }
         let cast = cast(array, &DataType::Int64).map_err(|e| place.whole(e.to_string()))?;
         cast.as_primitive::<Int64Type>().iter().collect()
     } else if data_type.is_floating() {
@@ -215,6 +237,111 @@ pub(crate) fn append_classes(
     };
     values.extend(ints);
     Ok(())
+}
+
+/// The first uint64 value that int64 cannot hold (a cast would make it null), with its index.
+fn beyond_i64(array: &ArrayRef) -> Option<(usize, u64)> {
+    if array.data_type() != &DataType::UInt64 {
+        return None;
+    }
+    array
+        .as_primitive::<UInt64Type>()
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.filter(|&v| v > i64::MAX as u64).map(|v| (i, v)))
+}
+
+/// An id column as read: signed integers, unsigned ones beyond int64 (a uint64 column of hashes),
+/// or strings; nulls kept for the caller to judge.
+#[derive(Debug)]
+pub(crate) enum RawIds {
+    Int(Vec<Option<i64>>),
+    UInt(Vec<Option<u64>>),
+    Text(Vec<Option<String>>),
+}
+
+/// Appends an id batch. Integers stay int64 until a uint64 value needs more; then the column
+/// becomes uint64, which holds every earlier value unless one was negative.
+pub(crate) fn append_ids(place: Place, array: &ArrayRef, out: &mut Option<RawIds>) -> Result<()> {
+    let data_type = array.data_type();
+    let array = match data_type {
+        DataType::Dictionary(_, value) if value.is_integer() => {
+            cast(array, value).map_err(|e| place.whole(e.to_string()))?
+        }
+        _ => array.clone(),
+    };
+    let data_type = array.data_type();
+    if is_text(data_type) {
+        let strings = to_utf8(place, &array)?;
+        let values = out.get_or_insert_with(|| RawIds::Text(Vec::new()));
+        let RawIds::Text(values) = values else {
+            return Err(place.whole("string ids in a column that earlier held integers"));
+        };
+        values.extend(
+            strings
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string)),
+        );
+        return Ok(());
+    }
+    if !data_type.is_integer() {
+        return Err(place.whole(format!("expected integer or string ids, found {data_type}")));
+    }
+    if beyond_i64(&array).is_some() || matches!(out, Some(RawIds::UInt(_))) {
+        let unsigned = widen_to_unsigned(place, out.take())?;
+        *out = Some(unsigned);
+        let Some(RawIds::UInt(values)) = out else {
+            unreachable!("just made unsigned")
+        };
+        if data_type == &DataType::UInt64 {
+            values.extend(array.as_primitive::<UInt64Type>().iter());
+        } else {
+            let signed = cast(&array, &DataType::Int64).map_err(|e| place.whole(e.to_string()))?;
+            for (i, v) in signed.as_primitive::<Int64Type>().iter().enumerate() {
+                values.push(match v {
+                    Some(v) if v < 0 => return Err(negative_among_unsigned(place, i, v)),
+                    v => v.map(|v| v as u64),
+                });
+            }
+        }
+        return Ok(());
+    }
+    let signed = cast(&array, &DataType::Int64).map_err(|e| place.whole(e.to_string()))?;
+    let values = out.get_or_insert_with(|| RawIds::Int(Vec::new()));
+    let RawIds::Int(values) = values else {
+        return Err(place.whole("integer ids in a column that earlier held strings"));
+    };
+    values.extend(signed.as_primitive::<Int64Type>().iter());
+    Ok(())
+}
+
+fn negative_among_unsigned(place: Place, i: usize, v: i64) -> Error {
+    place.at(
+        i,
+        format!("id {v} is negative, but the column also holds ids beyond int64 (uint64)"),
+    )
+}
+
+/// The ids read so far as uint64.
+fn widen_to_unsigned(place: Place, ids: Option<RawIds>) -> Result<RawIds> {
+    match ids {
+        None => Ok(RawIds::UInt(Vec::new())),
+        Some(RawIds::UInt(v)) => Ok(RawIds::UInt(v)),
+        Some(RawIds::Text(_)) => {
+            Err(place.whole("integer ids in a column that earlier held strings"))
+        }
+        Some(RawIds::Int(v)) => {
+            if let Some(&Some(bad)) = v.iter().find(|x| x.is_some_and(|x| x < 0)) {
+                return Err(place.whole(format!(
+                    "id {bad} in an earlier batch is negative, but this batch holds ids beyond int64 (uint64)"
+                )));
+            }
+            Ok(RawIds::UInt(
+                v.into_iter().map(|x| x.map(|x| x as u64)).collect(),
+            ))
+        }
+    }
 }
 
 pub(crate) fn to_utf8(place: Place, array: &ArrayRef) -> Result<ArrayRef> {

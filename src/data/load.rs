@@ -1,6 +1,6 @@
 //! Reading a dataset from Parquet, Arrow IPC or a directory of Parquet shards.
 
-use super::columns::{self, Place, RawClasses};
+use super::columns::{self, Place, RawClasses, RawIds};
 use super::partition::Partitions;
 use super::split::stratified_val_test_split;
 use super::{Dataset, Embeddings, Ids, Split, SplitSource};
@@ -30,7 +30,9 @@ pub struct ColumnNames {
 
 /// Class names from a file, one per line (blank lines skipped); names must be unique.
 pub fn read_class_names(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    // Editors on Windows start UTF-8 files with a byte order mark; it is not part of a name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let names: Vec<String> = text
         .lines()
         .map(|l| l.trim().to_string())
@@ -79,7 +81,12 @@ pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     for file in &files {
         guard(file, || {
             let reader = BatchSource::open(file)?;
-            acc.begin_file(file, partitions.schema(file, reader.schema(), &acc.wanted))?;
+            let class_names = reader.file_metadata(CLASS_NAMES_KEY);
+            acc.begin_file(
+                file,
+                partitions.schema(file, reader.schema(), &acc.wanted),
+                class_names,
+            )?;
             let file_start = acc.rows;
             for batch in reader.batches(&acc.wanted)? {
                 let batch = partitions.batch(file, batch?, &acc.wanted)?;
@@ -101,7 +108,7 @@ fn parquet_rows(files: &[PathBuf]) -> usize {
         .iter()
         .filter(|f| matches!(sniff(f), Ok(Format::Parquet)))
         .filter_map(|f| {
-            let file = File::open(f).ok()?;
+            let file = crate::files::open_regular(f).ok()?;
             let builder = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
             usize::try_from(builder.metadata().file_metadata().num_rows()).ok()
         })
@@ -202,7 +209,7 @@ enum Format {
 fn sniff(path: &Path) -> Result<Format> {
     use std::io::Read;
     let mut head = [0u8; 6];
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = crate::files::open_regular(path).map_err(|e| Error::io(path, e))?;
     let n = file.read(&mut head).map_err(|e| Error::io(path, e))?;
     if n == 0 {
         return Err(Error::input(path, "the file is empty"));
@@ -234,7 +241,7 @@ pub(crate) enum BatchSource {
 impl BatchSource {
     pub fn open(path: &Path) -> Result<Self> {
         let format = sniff(path)?;
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::files::open_regular(path).map_err(|e| Error::io(path, e))?;
         let bad = |kind: &str, e: &dyn std::fmt::Display| {
             Error::input(path, format!("not a readable {kind} file: {e}"))
         };
@@ -437,7 +444,8 @@ struct Accumulator<'a> {
     wanted: Vec<String>,
     /// Which optional columns the first file had; every later shard must agree.
     present: Option<HashSet<String>>,
-    class_names_meta: Option<(PathBuf, String)>,
+    /// The class names the first file's metadata gave, parsed, and that file.
+    class_names_meta: Option<(PathBuf, Vec<String>)>,
     /// (file, first global row of that file)
     files: Vec<(PathBuf, usize)>,
     rows: usize,
@@ -449,7 +457,7 @@ struct Accumulator<'a> {
     splits: Vec<Option<String>>,
     confidence: Vec<Option<f32>>,
     images: Vec<Option<String>>,
-    ids: Option<RawClasses>,
+    ids: Option<RawIds>,
 }
 
 impl<'a> Accumulator<'a> {
@@ -487,7 +495,12 @@ impl<'a> Accumulator<'a> {
         self.present.as_ref().is_some_and(|p| p.contains(column))
     }
 
-    fn begin_file(&mut self, file: &Path, schema: SchemaRef) -> Result<()> {
+    fn begin_file(
+        &mut self,
+        file: &Path,
+        schema: SchemaRef,
+        class_names: Option<String>,
+    ) -> Result<()> {
         let names: HashSet<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         for required in [&self.names.embedding, &self.names.label] {
             if !names.contains(required) {
@@ -527,9 +540,24 @@ impl<'a> Accumulator<'a> {
             }
             Some(_) => {}
         }
-        if let Some(meta) = schema.metadata().get(CLASS_NAMES_KEY) {
-            self.class_names_meta
-                .get_or_insert((file.to_path_buf(), meta.clone()));
+        if let Some(json) = class_names {
+            let names = parse_class_names(file, &json)?;
+            match &self.class_names_meta {
+                None => self.class_names_meta = Some((file.to_path_buf(), names)),
+                Some((first, first_names)) if *first_names != names => {
+                    return Err(Error::input(
+                        file,
+                        format!(
+                            "this shard's '{CLASS_NAMES_KEY}' metadata ({}) differs from that of {} ({}); \
+                             shards must name the classes alike (or give --classes FILE)",
+                            names_preview(&names),
+                            first.display(),
+                            names_preview(first_names),
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         self.files.push((file.to_path_buf(), self.rows));
         Ok(())
@@ -560,7 +588,7 @@ impl<'a> Accumulator<'a> {
             columns::append_classes(place(&names.prediction), array, &mut self.predictions)?;
         }
         if let Some(array) = column(&names.id) {
-            columns::append_classes(place(&names.id), array, &mut self.ids)?;
+            columns::append_ids(place(&names.id), array, &mut self.ids)?;
         }
         if let Some(array) = column(&names.correct) {
             self.correct
@@ -754,36 +782,10 @@ impl<'a> Accumulator<'a> {
         if let Some(path) = &options.classes_file {
             return read_class_names(path).map(Some);
         }
-        if let Some((file, json)) = &self.class_names_meta {
-            let names: Vec<String> = serde_json::from_str(json).map_err(|e| {
-                Error::input(
-                    file,
-                    format!(
-                        "schema metadata '{CLASS_NAMES_KEY}' is not a JSON array of strings: {e}"
-                    ),
-                )
-            })?;
-            check_unique(file, &names)?;
-            return Ok(Some(names));
-        }
-        // Parquet files written without the Arrow schema keep it in file key-value metadata.
-        if let Some((file, _)) = self.files.first() {
-            if let Ok(source) = BatchSource::open(file) {
-                if let Some(json) = source.file_metadata(CLASS_NAMES_KEY) {
-                    let names: Vec<String> = serde_json::from_str(&json).map_err(|e| {
-                        Error::input(
-                            file,
-                            format!(
-                                "metadata '{CLASS_NAMES_KEY}' is not a JSON array of strings: {e}"
-                            ),
-                        )
-                    })?;
-                    check_unique(file, &names)?;
-                    return Ok(Some(names));
-                }
-            }
-        }
-        Ok(None)
+        Ok(self
+            .class_names_meta
+            .as_ref()
+            .map(|(_, names)| names.clone()))
     }
 
     #[allow(clippy::type_complexity)]
@@ -801,6 +803,8 @@ impl<'a> Accumulator<'a> {
                     RawClasses::Text(_) => unreachable!("kinds checked"),
                 });
                 let mut max = -1i64;
+                let mut max_at = (names.label.as_str(), 0);
+                let mut distinct = HashSet::new();
                 for (column, values) in [
                     (&names.label, Some(&labels)),
                     (&names.prediction, predictions.as_ref()),
@@ -830,9 +834,27 @@ impl<'a> Accumulator<'a> {
                                     format!("class index {v} is too large"),
                                 ));
                             }
-                            max = max.max(v);
+                            if v > max {
+                                max = v;
+                                max_at = (column.as_str(), row);
+                            }
+                            distinct.insert(v);
                         }
                     }
+                }
+                if given.is_none() && !plausible_class_count(max as u64 + 1, distinct.len()) {
+                    let (column, row) = max_at;
+                    return Err(self.cell_error(
+                        column,
+                        row,
+                        format!(
+                            "class index {max} is far beyond the {} distinct classes in the data \
+                             (without class names, indices must be below {MAX_UNNAMED_CLASSES} or \
+                             {UNNAMED_SPREAD} times the number of distinct classes); map the labels \
+                             to 0..N-1, or give the names with --classes FILE",
+                            distinct.len()
+                        ),
+                    ));
                 }
                 let class_names =
                     given.unwrap_or_else(|| (0..=max).map(|i| format!("class {i}")).collect());
@@ -895,44 +917,76 @@ impl<'a> Accumulator<'a> {
     }
 
     fn resolve_ids(&mut self) -> Result<Ids> {
+        Ok(match self.ids.take() {
+            None => Ids::RowNumbers,
+            Some(RawIds::Int(values)) => Ids::Int(self.unique_ids(values, |v| v.to_string())?),
+            Some(RawIds::UInt(values)) => Ids::UInt(self.unique_ids(values, |v| v.to_string())?),
+            Some(RawIds::Text(values)) => Ids::Text(self.unique_ids(values, |v| format!("'{v}'"))?),
+        })
+    }
+
+    /// The ids when none is null or repeated; else an error at the second occurrence that
+    /// names the first by its row in its own file (and that file, when another), as the
+    /// error's location does.
+    fn unique_ids<T: std::hash::Hash + Eq + Clone>(
+        &self,
+        values: Vec<Option<T>>,
+        show: impl Fn(&T) -> String,
+    ) -> Result<Vec<T>> {
         let column = &self.names.id;
-        match self.ids.take() {
-            None => Ok(Ids::RowNumbers),
-            Some(RawClasses::Int(values)) => {
-                let mut seen = HashMap::with_capacity(values.len());
-                let mut ids = Vec::with_capacity(values.len());
-                for (row, v) in values.into_iter().enumerate() {
-                    let v = v.ok_or_else(|| self.cell_error(column, row, "id is null"))?;
-                    if let Some(first) = seen.insert(v, row) {
-                        return Err(self.cell_error(
-                            column,
-                            row,
-                            format!("id {v} repeats row {first}"),
-                        ));
-                    }
-                    ids.push(v);
-                }
-                Ok(Ids::Int(ids))
-            }
-            Some(RawClasses::Text(values)) => {
-                let mut seen: HashMap<&str, usize> = HashMap::with_capacity(values.len());
-                for (row, v) in values.iter().enumerate() {
-                    let v = v
-                        .as_deref()
-                        .ok_or_else(|| self.cell_error(column, row, "id is null"))?;
-                    if let Some(first) = seen.insert(v, row) {
-                        return Err(self.cell_error(
-                            column,
-                            row,
-                            format!("id '{v}' repeats row {first}"),
-                        ));
-                    }
-                }
-                Ok(Ids::Text(
-                    values.into_iter().map(Option::unwrap_or_default).collect(),
-                ))
+        let mut seen: HashMap<&T, usize> = HashMap::with_capacity(values.len());
+        for (row, v) in values.iter().enumerate() {
+            let v = v
+                .as_ref()
+                .ok_or_else(|| self.cell_error(column, row, "id is null"))?;
+            if let Some(first) = seen.insert(v, row) {
+                let (first_file, first_local) = self.locate(first);
+                let place = if first_file == self.locate(row).0 {
+                    format!("row {first_local}")
+                } else {
+                    format!("row {first_local} of {}", first_file.display())
+                };
+                return Err(self.cell_error(
+                    column,
+                    row,
+                    format!("id {} repeats {place}", show(v)),
+                ));
             }
         }
+        drop(seen);
+        Ok(values.into_iter().flatten().collect())
+    }
+}
+
+/// Class indices without names: the names `class 0..=max` are made for every index, so an
+/// index must stay near the number of classes actually present (a label column of ids or
+/// hashes would otherwise allocate gigabytes of empty classes).
+const MAX_UNNAMED_CLASSES: u64 = 65_536;
+const UNNAMED_SPREAD: u64 = 16;
+
+fn plausible_class_count(classes: u64, distinct: usize) -> bool {
+    classes <= MAX_UNNAMED_CLASSES || classes <= UNNAMED_SPREAD * distinct as u64
+}
+
+fn parse_class_names(file: &Path, json: &str) -> Result<Vec<String>> {
+    let names: Vec<String> = serde_json::from_str(json).map_err(|e| {
+        Error::input(
+            file,
+            format!("metadata '{CLASS_NAMES_KEY}' is not a JSON array of strings: {e}"),
+        )
+    })?;
+    check_unique(file, &names)?;
+    Ok(names)
+}
+
+/// The first few names, for a message.
+fn names_preview(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(4).map(|n| format!("'{n}'")).collect();
+    let more = names.len().saturating_sub(4);
+    if more > 0 {
+        format!("{}, ... {} names", shown.join(", "), names.len())
+    } else {
+        shown.join(", ")
     }
 }
 

@@ -184,6 +184,8 @@ mod tests {
 pub enum Ids {
     RowNumbers,
     Int(Vec<i64>),
+    /// A uint64 column with values beyond int64 (hashes, for example).
+    UInt(Vec<u64>),
     Text(Vec<String>),
 }
 
@@ -192,6 +194,7 @@ pub enum Ids {
 #[serde(untagged)]
 pub enum Id {
     Int(i64),
+    UInt(u64),
     Text(String),
 }
 
@@ -199,6 +202,7 @@ impl std::fmt::Display for Id {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Id::Int(v) => write!(f, "{v}"),
+            Id::UInt(v) => write!(f, "{v}"),
             Id::Text(v) => f.write_str(v),
         }
     }
@@ -209,6 +213,7 @@ impl Ids {
         match self {
             Ids::RowNumbers => Id::Int(row as i64),
             Ids::Int(values) => Id::Int(values[row]),
+            Ids::UInt(values) => Id::UInt(values[row]),
             Ids::Text(values) => Id::Text(values[row].clone()),
         }
     }

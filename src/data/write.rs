@@ -4,7 +4,7 @@ use super::captions::CaptionBank;
 use super::load::CLASS_NAMES_KEY;
 use super::{Dataset, Embeddings, Ids};
 use crate::error::{Error, Result};
-use crate::report::write_atomically;
+use crate::files::write_atomically;
 use arrow::array::{
     ArrayRef, FixedSizeListArray, Float32Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
@@ -54,6 +54,7 @@ pub fn write_dataset(dataset: &Dataset, path: &Path) -> Result<()> {
     match &dataset.ids {
         Ids::RowNumbers => {}
         Ids::Int(v) => columns.push(("id", Arc::new(Int64Array::from(v.clone())))),
+        Ids::UInt(v) => columns.push(("id", Arc::new(arrow::array::UInt64Array::from(v.clone())))),
         Ids::Text(v) => columns.push(("id", Arc::new(StringArray::from(v.clone())))),
     }
     columns.push(("embedding", embedding_array(&dataset.embeddings)));

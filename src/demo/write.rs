@@ -9,10 +9,15 @@ use std::path::Path;
 pub const DATASET_FILE: &str = "demo.parquet";
 pub const CAPTIONS_FILE: &str = "captions.parquet";
 
-/// Writes the thumbnails under `dir` (skipping ones already there) and points the dataset's
-/// image paths at them, for the explorer on the in-memory demo.
+/// Writes the thumbnails under `dir` unless it exists (it only ever appears whole) and points
+/// the dataset's image paths at them, for the explorer on the in-memory demo.
 pub fn materialise_thumbnails(demo: &mut Demo, dir: &Path) -> Result<()> {
-    write_thumbnails(demo, dir, true)?;
+    if !dir.is_dir() {
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        crate::files::write_folder(dir, |temp| write_thumbnails(demo, temp))?;
+    }
     if let Some(images) = demo.dataset.images.as_mut() {
         for path in images.iter_mut().flatten() {
             *path = dir.join(&*path);
@@ -21,7 +26,7 @@ pub fn materialise_thumbnails(demo: &mut Demo, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_thumbnails(demo: &Demo, dir: &Path, skip_existing: bool) -> Result<()> {
+fn write_thumbnails(demo: &Demo, dir: &Path) -> Result<()> {
     let images = demo.dataset.images.as_ref().expect("the demo has images");
     images
         .par_iter()
@@ -29,9 +34,6 @@ fn write_thumbnails(demo: &Demo, dir: &Path, skip_existing: bool) -> Result<()> 
         .filter_map(|(row, path)| path.as_ref().map(|p| (row, p)))
         .try_for_each(|(row, relative)| {
             let path = dir.join(relative);
-            if skip_existing && path.exists() {
-                return Ok(());
-            }
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
@@ -42,15 +44,28 @@ fn write_thumbnails(demo: &Demo, dir: &Path, skip_existing: bool) -> Result<()> 
         })
 }
 
-/// Writes `DIR/demo.parquet`, `DIR/captions.parquet` and `DIR/images/{split}/{row}.png`.
+/// Writes `DIR/demo.parquet`, `DIR/captions.parquet` and `DIR/images/{split}/{row}.png`, all
+/// or nothing: into a temporary folder beside DIR, renamed into place when complete. DIR must
+/// not exist yet or be empty, so no file of the user's is ever replaced.
 pub fn write_demo(demo: &Demo, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let dataset = &demo.dataset;
-    write_thumbnails(demo, dir, false)?;
-    write_dataset(dataset, &dir.join(DATASET_FILE))?;
-    write_caption_bank(
-        &demo.captions,
-        &dataset.class_names,
-        &dir.join(CAPTIONS_FILE),
-    )
+    let non_empty = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if non_empty {
+        return Err(Error::usage(format!(
+            "{}: the folder exists and is not empty; write the demo to a new or empty folder",
+            dir.display()
+        )));
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    crate::files::write_folder(dir, |temp| {
+        let dataset = &demo.dataset;
+        write_thumbnails(demo, temp)?;
+        write_dataset(dataset, &temp.join(DATASET_FILE))?;
+        write_caption_bank(
+            &demo.captions,
+            &dataset.class_names,
+            &temp.join(CAPTIONS_FILE),
+        )
+    })
 }

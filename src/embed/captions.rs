@@ -188,7 +188,7 @@ pub fn run(job: &CaptionJob) -> Result<CaptionSummary> {
     if job.batch_size == 0 {
         return Err(Error::usage("--batch-size must be at least 1"));
     }
-    crate::report::output_folder(&job.out)?;
+    crate::files::output_folder(&job.out)?;
     let found = candidates(job)?;
     let model = TextModel::open(&job.model, job.device, job.threads)?;
     let mut progress = Progress::new("captions", found.len(), 0, job.quiet);

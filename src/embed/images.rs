@@ -10,7 +10,7 @@ use super::model::{Device, ImageModel};
 use super::preprocess::preprocess_file;
 use super::progress::Progress;
 use crate::error::{Error, Result};
-use crate::report::write_atomically;
+use crate::files::write_atomically;
 use arrow::array::{
     ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt32Array,
 };
@@ -290,7 +290,9 @@ fn report_skipped(skipped: &[Skipped]) {
         ""
     };
     for s in skipped {
-        eprintln!("{clear}skipped row {}: {}: {}", s.row, s.path, s.reason);
+        let line = format!("skipped row {}: {}: {}", s.row, s.path, s.reason);
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), clear.as_bytes());
+        crate::text::message(&line);
     }
 }
 
@@ -345,7 +347,7 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
             return Err(Error::usage("--out must not be the input file"));
         }
     }
-    crate::report::output_folder(&out)?;
+    crate::files::output_folder(&out)?;
     let range = job.shard.map_or(0..list.len(), |s| s.rows(list.len()));
     let model = ImageModel::open(&job.model, job.device, job.threads)?;
 
@@ -414,11 +416,11 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
         }
     }
     if resumed > 0 && !job.quiet {
-        eprintln!(
+        crate::text::message(&format!(
             "resuming: {resumed} of {} rows already done in {}",
             range.len(),
             parts.display()
-        );
+        ));
     }
     let mut progress = Progress::new("embedded", range.len(), resumed, job.quiet);
     for (k, rows) in chunks.iter().enumerate() {

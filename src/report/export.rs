@@ -1,10 +1,10 @@
 //! Row exports (hardest rows, training weights, pool selections) as CSV or Parquet.
 
-use super::write_atomically;
 use crate::analysis::intervene::{RowWeight, Selected};
 use crate::analysis::rank::RankedRow;
 use crate::data::{Dataset, Ids};
 use crate::error::{Error, Result};
+use crate::files::write_atomically;
 use arrow::array::{
     ArrayRef, BooleanArray, Float32Array, Float64Array, Int64Array, RecordBatch, StringArray,
     UInt32Array,
@@ -83,6 +83,9 @@ fn ids_column(dataset: &Dataset, rows: &[usize]) -> ArrayRef {
     match &dataset.ids {
         Ids::Text(values) => Arc::new(StringArray::from_iter_values(
             rows.iter().map(|&r| &values[r]),
+        )),
+        Ids::UInt(values) => Arc::new(arrow::array::UInt64Array::from_iter_values(
+            rows.iter().map(|&r| values[r]),
         )),
         Ids::Int(values) => Arc::new(Int64Array::from_iter_values(
             rows.iter().map(|&r| values[r]),

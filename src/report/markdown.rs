@@ -4,8 +4,10 @@ use super::json::Report;
 use super::{c_value, ratio};
 use std::fmt::Write;
 
+/// Data in a table cell or heading: control characters escaped (a carriage return or newline
+/// would end the row), pipes escaped so they do not split the cell.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    crate::text::visible(text).replace('|', "\\|")
 }
 
 pub fn render(report: &Report) -> String {

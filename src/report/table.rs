@@ -3,6 +3,7 @@
 use super::json::{ClassReport, Report};
 use super::{c_value, ratio};
 use crate::analysis::findings::Status;
+use crate::text::visible;
 use std::fmt::Write;
 
 fn truncate(text: &str, width: usize) -> String {
@@ -21,7 +22,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "{}: {} rows, {} dims, {} classes (train {}, val {}, test {}, pool {}); standardised on {}",
-        d.path,
+        visible(&d.path),
         d.rows,
         d.dim,
         d.classes,
@@ -32,12 +33,17 @@ pub fn render(report: &Report) -> String {
         report.fit.standardized_on.name()
     );
     if let Some(bank) = &report.captions {
-        let _ = writeln!(out, "captions: {} ({} captions)", bank.path, bank.captions);
+        let _ = writeln!(
+            out,
+            "captions: {} ({} captions)",
+            visible(&bank.path),
+            bank.captions
+        );
     }
     let name_width = report
         .classes
         .iter()
-        .map(|c| c.name.chars().count())
+        .map(|c| visible(&c.name).chars().count())
         .max()
         .unwrap_or(5)
         .clamp(5, 24);
@@ -55,7 +61,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{:<name_width$}  {:<24}  {:>6}  {:>6}  {:>7}  {:>6}  {:>7}  {:>8}",
-            truncate(&c.name, name_width),
+            truncate(&visible(&c.name), name_width),
             status,
             c.counts.val,
             c.counts.val_errors,
@@ -72,9 +78,9 @@ pub fn render(report: &Report) -> String {
 }
 
 fn render_class(out: &mut String, c: &ClassReport) {
-    let _ = writeln!(out, "\n── {} ({}) ──", c.name, c.status.label());
+    let _ = writeln!(out, "\n── {} ({}) ──", visible(&c.name), c.status.label());
     if let Some(reason) = &c.reason {
-        let _ = writeln!(out, "  {reason}");
+        let _ = writeln!(out, "  {}", visible(reason));
     }
     if c.svm.is_none() {
         return;
@@ -85,11 +91,21 @@ fn render_class(out: &mut String, c: &ClassReport) {
             "  hard captions (most negative = where the model fails):"
         );
         for caption in &c.hard_captions {
-            let _ = writeln!(out, "    {:>8.3}  {}", caption.score, caption.text);
+            let _ = writeln!(
+                out,
+                "    {:>8.3}  {}",
+                caption.score,
+                visible(&caption.text)
+            );
         }
         let _ = writeln!(out, "  easy captions:");
         for caption in &c.easy_captions {
-            let _ = writeln!(out, "    {:>8.3}  {}", caption.score, caption.text);
+            let _ = writeln!(
+                out,
+                "    {:>8.3}  {}",
+                caption.score,
+                visible(&caption.text)
+            );
         }
     }
     if let Some(check) = &c.check {
@@ -130,7 +146,7 @@ fn render_class(out: &mut String, c: &ClassReport) {
             .map(|r| {
                 format!(
                     "{} ({:+.2}{})",
-                    r.id,
+                    visible(&r.id.to_string()),
                     r.decision_value,
                     if r.correct { "" } else { ", wrong" }
                 )

@@ -5,7 +5,8 @@ use super::app::{App, ExportKind, ExportRequest};
 use crate::analysis::findings::{all_findings, FindingOptions};
 use crate::analysis::intervene::{training_weights, WeightScheme};
 use crate::error::{Error, Result};
-use crate::report::{export, json, markdown, write_atomically};
+use crate::files::write_atomically;
+use crate::report::{export, json, markdown};
 use std::fmt::Write as _;
 use std::io::Write;
 

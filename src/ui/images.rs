@@ -3,6 +3,11 @@
 //! costs a fraction of a second, not two. Decoding and resizing run on a worker thread; the UI
 //! draws whatever is ready and a message otherwise. A missing or corrupt image is a message in
 //! the pane, never an error that ends the app.
+//!
+//! Previews never wait on one another: only regular files are opened (a FIFO or device path is
+//! a message at once), the newest request is decoded first, requests scrolled past are dropped,
+//! and when every worker is busy (an image on a slow disk) another one starts, up to
+//! [`MAX_WORKERS`].
 
 use ratatui::layout::Size;
 use ratatui_image::picker::{Picker, ProtocolType};
@@ -12,6 +17,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,20 +76,116 @@ struct Request {
 
 type Key = (usize, u16, u16);
 
+/// Decoder threads at most; one stuck on a slow file leaves the others working.
+pub const MAX_WORKERS: usize = 6;
+/// Requests waiting at most; older ones (rows scrolled past) are dropped.
+const MAX_WAITING: usize = 32;
+
+/// Requests shared with the workers: newest last, and how many workers wait for one.
+struct Queue {
+    state: Mutex<QueueState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: Vec<Request>,
+    idle: usize,
+    workers: usize,
+    closed: bool,
+}
+
 /// Previews by (row, width, height), loaded off the UI thread.
 pub struct Images {
     picker: Option<Picker>,
-    requests: Option<Sender<Request>>,
-    loaded: Option<Receiver<(Key, ImageState)>>,
+    workers: Option<Workers>,
     cache: HashMap<Key, ImageState>,
+}
+
+struct Workers {
+    picker: Picker,
+    queue: Arc<Queue>,
+    done_tx: Sender<(Key, ImageState)>,
+    loaded: Receiver<(Key, ImageState)>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.queue
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .closed = true;
+        self.queue.wake.notify_all();
+    }
+}
+
+impl Workers {
+    fn new(picker: Picker) -> Workers {
+        let (done_tx, loaded) = channel();
+        Workers {
+            picker,
+            queue: Arc::new(Queue {
+                state: Mutex::new(QueueState::default()),
+                wake: Condvar::new(),
+            }),
+            done_tx,
+            loaded,
+        }
+    }
+
+    /// Queues `request` (newest first); returns the keys of requests dropped to make room.
+    fn submit(&self, request: Request) -> Vec<Key> {
+        let mut state = self.queue.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.waiting.push(request);
+        let excess = state.waiting.len().saturating_sub(MAX_WAITING);
+        let dropped = state.waiting.drain(..excess).map(|r| r.key).collect();
+        if state.idle == 0 && state.workers < MAX_WORKERS {
+            state.workers += 1;
+            self.spawn();
+        }
+        drop(state);
+        self.queue.wake.notify_one();
+        dropped
+    }
+
+    fn spawn(&self) {
+        let queue = self.queue.clone();
+        let picker = self.picker.clone();
+        let done = self.done_tx.clone();
+        std::thread::spawn(move || loop {
+            let request = {
+                let mut state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
+                loop {
+                    if state.closed {
+                        return;
+                    }
+                    if let Some(request) = state.waiting.pop() {
+                        break request;
+                    }
+                    state.idle += 1;
+                    state = queue.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+                    state.idle -= 1;
+                }
+            };
+            let size = Size::new(request.key.1, request.key.2);
+            let state = load(&picker, &request.path, size);
+            if done.send((request.key, state)).is_err() {
+                return;
+            }
+        });
+    }
 }
 
 /// Largest picture decoded; bigger files (or decompression bombs) are refused with a message.
 const MAX_SIDE: u32 = 12_000;
 const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
-fn load(picker: &Picker, path: &PathBuf, size: Size) -> ImageState {
-    let mut reader = match image::ImageReader::open(path).and_then(|r| r.with_guessed_format()) {
+fn load(picker: &Picker, path: &std::path::Path, size: Size) -> ImageState {
+    let opened = crate::files::open_regular(path).and_then(|file| {
+        image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format()
+    });
+    let mut reader = match opened {
         Ok(r) => r,
         Err(e) => return ImageState::Failed(format!("cannot open {}: {e}", path.display())),
     };
@@ -106,28 +208,9 @@ fn load(picker: &Picker, path: &PathBuf, size: Size) -> ImageState {
 impl Images {
     /// Decodes on a worker thread.
     pub fn threaded(picker: Option<Picker>) -> Images {
-        let (requests, loaded) = match &picker {
-            Some(p) => {
-                let (req_tx, req_rx) = channel::<Request>();
-                let (done_tx, done_rx) = channel();
-                let worker_picker = p.clone();
-                std::thread::spawn(move || {
-                    while let Ok(request) = req_rx.recv() {
-                        let size = Size::new(request.key.1, request.key.2);
-                        let state = load(&worker_picker, &request.path, size);
-                        if done_tx.send((request.key, state)).is_err() {
-                            break;
-                        }
-                    }
-                });
-                (Some(req_tx), Some(done_rx))
-            }
-            None => (None, None),
-        };
         Images {
+            workers: picker.clone().map(Workers::new),
             picker,
-            requests,
-            loaded,
             cache: HashMap::new(),
         }
     }
@@ -136,8 +219,7 @@ impl Images {
     pub fn synchronous(picker: Option<Picker>) -> Images {
         Images {
             picker,
-            requests: None,
-            loaded: None,
+            workers: None,
             cache: HashMap::new(),
         }
     }
@@ -157,19 +239,23 @@ impl Images {
     }
 
     /// The preview of `row` at `size`, requesting it if new.
-    pub fn get(&mut self, row: usize, path: &PathBuf, size: Size) -> Option<&ImageState> {
+    pub fn get(&mut self, row: usize, path: &std::path::Path, size: Size) -> Option<&ImageState> {
         let picker = self.picker.as_ref()?;
         let key = (row, size.width, size.height);
         if !self.cache.contains_key(&key) {
             if self.cache.len() > 256 {
                 self.cache.clear();
             }
-            let state = match &self.requests {
-                Some(tx) => {
-                    let _ = tx.send(Request {
+            let state = match &self.workers {
+                Some(workers) => {
+                    let dropped = workers.submit(Request {
                         key,
-                        path: path.clone(),
+                        path: path.to_path_buf(),
                     });
+                    // Asked again when the user comes back to them.
+                    for key in dropped {
+                        self.cache.remove(&key);
+                    }
                     ImageState::Loading
                 }
                 None => load(picker, path, size),
@@ -181,7 +267,7 @@ impl Images {
 
     /// Takes finished decodes; true when any arrived (the screen needs a redraw).
     pub fn poll(&mut self) -> bool {
-        let Some(rx) = &self.loaded else {
+        let Some(rx) = self.workers.as_ref().map(|w| &w.loaded) else {
             return false;
         };
         let mut any = false;
@@ -190,5 +276,100 @@ impl Images {
             any = true;
         }
         any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::time::Instant;
+
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    }
+
+    /// Waits until none of `rows` is loading; panics after 20 s.
+    fn settle(images: &mut Images, requests: &[(usize, &Path)], size: Size) {
+        let start = Instant::now();
+        loop {
+            images.poll();
+            let loading = requests.iter().any(|(row, path)| {
+                matches!(images.get(*row, path, size), Some(ImageState::Loading))
+            });
+            if !loading {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "a preview never loaded"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_fifo_or_device_path_never_stops_later_previews() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("stuck.png");
+        mkfifo(&fifo);
+        let png = dir.path().join("fine.png");
+        image::RgbImage::from_pixel(6, 6, image::Rgb([200, 10, 10]))
+            .save(&png)
+            .unwrap();
+        let mut images = Images::threaded(Some(Picker::halfblocks()));
+        let size = Size::new(8, 4);
+        let requests = [
+            (0, fifo.as_path()),
+            (1, Path::new("/dev/zero")),
+            (2, png.as_path()),
+        ];
+        for (row, path) in requests {
+            images.get(row, path, size);
+        }
+        settle(&mut images, &requests, size);
+        match images.get(0, &fifo, size) {
+            Some(ImageState::Failed(m)) => assert!(m.contains("FIFO"), "{m}"),
+            _ => panic!("the FIFO was not refused"),
+        }
+        match images.get(1, Path::new("/dev/zero"), size) {
+            Some(ImageState::Failed(m)) => assert!(m.contains("character device"), "{m}"),
+            _ => panic!("the device was not refused"),
+        }
+        assert!(matches!(
+            images.get(2, &png, size),
+            Some(ImageState::Ready(_))
+        ));
+    }
+
+    #[test]
+    fn requests_scrolled_past_are_dropped_and_asked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("a.png");
+        image::RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]))
+            .save(&png)
+            .unwrap();
+        let workers = Workers::new(Picker::halfblocks());
+        // With every worker slot taken and none started, requests wait: queue more than fit.
+        let mut dropped = Vec::new();
+        {
+            let mut state = workers.queue.state.lock().unwrap();
+            state.workers = MAX_WORKERS;
+        }
+        for row in 0..MAX_WAITING + 5 {
+            dropped.extend(workers.submit(Request {
+                key: (row, 1, 1),
+                path: png.clone(),
+            }));
+        }
+        assert_eq!(dropped, (0..5).map(|r| (r, 1, 1)).collect::<Vec<_>>());
+        let state = workers.queue.state.lock().unwrap();
+        assert_eq!(
+            state.waiting.last().unwrap().key.0,
+            MAX_WAITING + 4,
+            "newest last, taken first"
+        );
     }
 }

@@ -179,7 +179,19 @@ where
     Ok(())
 }
 
-/// Opens the explorer; the terminal is restored on return, on error and on panic.
+/// Leaves the terminal as the explorer found it: mouse reporting off, the main screen back,
+/// cooked mode, the cursor shown.
+fn restore_terminal() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::cursor::Show
+    );
+    ratatui::restore();
+}
+
+/// Opens the explorer; the terminal is restored on return, on error, on panic and on SIGINT,
+/// SIGTERM or SIGHUP from outside.
 pub fn run(session: Session, options: UiOptions) -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
@@ -189,9 +201,18 @@ pub fn run(session: Session, options: UiOptions) -> Result<()> {
     }
     let mut terminal =
         ratatui::try_init().map_err(|e| Error::Internal(format!("starting the terminal: {e}")))?;
+    crate::signals::on_signal(Some(restore_terminal));
+    // ratatui's panic hook leaves the alternate screen but not mouse reporting.
+    let ratatui_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !crate::panic_guard::is_guarded() {
+            restore_terminal();
+        }
+        ratatui_hook(info);
+    }));
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
     let result = event_loop(&mut terminal, session, options);
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-    ratatui::restore();
+    restore_terminal();
+    crate::signals::on_signal(None);
     result
 }

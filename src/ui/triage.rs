@@ -3,7 +3,7 @@
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::report::write_atomically;
+use crate::files::write_atomically;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -1,0 +1,107 @@
+//! Text from input files on its way to a terminal. Class names, captions, ids, split values and
+//! file names are untrusted: a crafted one could retitle the window (OSC 0), write the clipboard
+//! (OSC 52), move the cursor or reorder what the user reads (bidi overrides). [`visible`] writes
+//! every such character as a visible escape instead. JSON and CSV keep the exact text: their
+//! formats escape it (see [`json_for_terminal`] for what JSON leaves raw).
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// True for the characters a terminal would act on or that change how text reads: C0 controls
+/// (newline and tab included), DEL, C1 controls, and the bidi embedding, override, isolate and
+/// mark characters.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with each unsafe character written as `\xHH` (up to U+00FF) or `\u{HHHH}`; borrowed
+/// unchanged when there is none, which is the common case.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !is_unsafe(c) {
+            out.push(c);
+        } else if (c as u32) <= 0xFF {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`visible`] for text made of lines, such as a message: the line breaks stay, everything
+/// else unsafe is escaped.
+pub fn visible_lines(text: &str) -> String {
+    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
+}
+
+/// Writes one message to standard error, every unsafe character escaped (line breaks too: one
+/// message is one line). A closed or full stderr is ignored: there is nowhere left to say so,
+/// and `eprintln!` would panic.
+pub fn message(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", visible(text));
+}
+
+/// JSON text with the characters serde_json leaves raw but a terminal may act on (DEL, C1
+/// controls, bidi formatting) written as `\uXXXX` escapes. The JSON stays valid and decodes to
+/// the same strings: outside strings JSON is ASCII, so every such character lies in a string.
+pub fn json_for_terminal(json: String) -> String {
+    if !json.chars().any(is_unsafe_in_json) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe_in_json(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// serde_json escapes C0 inside strings itself; the newlines and spaces of pretty output are JSON
+/// structure.
+fn is_unsafe_in_json(c: char) -> bool {
+    is_unsafe(c) && (c as u32) >= 0x20
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_bidi_and_keeps_the_rest() {
+        assert!(matches!(visible("a photo of a dog"), Cow::Borrowed(_)));
+        assert_eq!(visible("né ☃ 猫"), "né ☃ 猫");
+        assert_eq!(
+            visible("\x1b]0;pwned\x07\x1b]52;c;aGk=\x07"),
+            "\\x1b]0;pwned\\x07\\x1b]52;c;aGk=\\x07"
+        );
+        assert_eq!(visible("a\rb\nc\td\x7f"), "a\\x0db\\x0ac\\x09d\\x7f");
+        assert_eq!(visible("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(visible("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+        assert_eq!(visible_lines("line \x1b[2J\nnext"), "line \\x1b[2J\nnext");
+    }
+
+    #[test]
+    fn json_stays_valid_and_equal() {
+        let value = serde_json::json!({"name": "a\u{9b}b\u{202e}c\x7fd\x1b"});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let safe = json_for_terminal(text);
+        assert!(!safe.chars().any(|c| is_unsafe(c) && c != '\n'), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value);
+    }
+}
