@@ -471,6 +471,91 @@ fn cases(dir: &Path) -> Vec<Case> {
         ]),
         expected: vec!["nowhere"],
     });
+    // FIFOs where files are expected: refused at once, never read (a read would block forever).
+    let fifo = |name: &str| -> PathBuf {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        path
+    };
+    let fifo_model = dir.join("m-fifo");
+    copy_model("separate", &fifo_model);
+    fifo("m-fifo/onnx/vision_model.onnx");
+    let fifo_tokenizer = dir.join("m-fifo-tok");
+    copy_model("separate", &fifo_tokenizer);
+    fifo("m-fifo-tok/tokenizer.json");
+    fifo("images/fifo.png");
+    let embed_images = |model: &Path, input: &Path, out: &str| {
+        args(&[
+            "embed",
+            "images",
+            "--strict",
+            "--model",
+            &s(model),
+            "--input",
+            &s(input),
+            "--out",
+            &o(out),
+        ])
+    };
+    cases.extend([
+        Case {
+            name: "a FIFO as the vision model",
+            args: embed_images(&fifo_model, &dir.join("images"), "f1.parquet"),
+            expected: vec!["vision_model.onnx", "FIFO"],
+        },
+        Case {
+            name: "a FIFO as an image with --strict",
+            args: strict_embed("l-fifo.csv", b"images/fifo.png,dog\n", "f2.parquet"),
+            expected: vec!["fifo.png", "FIFO"],
+        },
+        Case {
+            name: "a FIFO as the image list",
+            args: embed_images(&model, &fifo("list.csv"), "f3.parquet"),
+            expected: vec!["list.csv", "FIFO"],
+        },
+        Case {
+            name: "a FIFO as the tokenizer",
+            args: args(&[
+                "embed",
+                "captions",
+                "--model",
+                &s(&fifo_tokenizer),
+                "--input",
+                &s(&write("c-fifo.txt", b"a dog\n")),
+                "--out",
+                &o("f4.parquet"),
+            ]),
+            expected: vec!["tokenizer.json", "FIFO"],
+        },
+        Case {
+            name: "a FIFO as the caption list",
+            args: args(&[
+                "embed",
+                "captions",
+                "--model",
+                &s(&model),
+                "--input",
+                &s(&fifo("captions.txt")),
+                "--out",
+                &o("f5.parquet"),
+            ]),
+            expected: vec!["captions.txt", "FIFO"],
+        },
+        Case {
+            name: "a FIFO as the explorer's config",
+            args: args(&["explore", &s(&data), "--config", &s(&fifo("config.toml"))]),
+            expected: vec!["config.toml", "FIFO"],
+        },
+        Case {
+            name: "a FIFO as the theme",
+            args: args(&["explore", &s(&data), "--theme", &s(&fifo("theme.toml"))]),
+            expected: vec!["theme.toml", "FIFO"],
+        },
+    ]);
     cases
 }
 

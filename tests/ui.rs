@@ -423,3 +423,26 @@ fn typing_a_caption_without_a_model_says_how_to_enable_it() {
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.status.as_deref().unwrap().contains("--model"));
 }
+
+#[test]
+fn names_and_captions_from_data_are_drawn_escaped() {
+    let (dataset, bank, model) = world().app_parts.clone();
+    let mut crafted = (*dataset).clone();
+    for name in crafted.class_names.iter_mut() {
+        *name = format!("{name}\x1b]0;pwned\x07\u{202e}");
+    }
+    let mut bank = (*bank).clone();
+    for text in bank.texts.iter_mut() {
+        *text = format!("\u{202e}{text}\x1b]52;c;eA==\x07");
+    }
+    let mut app = App::new(Arc::new(crafted), Some(Arc::new(bank)), Triage::in_memory());
+    app.set_model(model, false);
+    let screen = render(&mut app, &mut no_images(), 160, 48);
+    let raw: Vec<char> = screen
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+        .collect();
+    assert!(raw.is_empty(), "{raw:?}");
+    assert!(screen.contains("\\x1b]0;pwned\\x07"), "{screen}");
+    assert!(screen.contains("\\u{202e}"), "{screen}");
+}

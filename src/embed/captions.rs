@@ -154,7 +154,7 @@ pub fn candidates(job: &CaptionJob) -> Result<Vec<Candidate>> {
     let (source, path): (String, Option<&Path>) = match &job.input {
         None => (DEFAULT_TEMPLATES.to_string(), None),
         Some(path) => (
-            std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            crate::files::read_to_string(path).map_err(|e| match e.kind() {
                 std::io::ErrorKind::InvalidData => Error::input(path, "not UTF-8 text"),
                 _ => Error::io(path, e),
             })?,

@@ -239,7 +239,7 @@ fn write_batches(path: &Path, batches: impl Iterator<Item = Result<RecordBatch>>
 }
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::files::open_regular(path).map_err(|e| Error::io(path, e))?;
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
         .map_err(|e| Error::input(path, format!("a finished chunk is unreadable: {e}")))?;
@@ -369,7 +369,7 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
     };
     let manifest_path = parts.join("manifest.json");
     if parts.exists() {
-        let previous: Option<Manifest> = std::fs::read_to_string(&manifest_path)
+        let previous: Option<Manifest> = crate::files::read_to_string(&manifest_path)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
         if previous.as_ref() != Some(&manifest) {
@@ -403,7 +403,7 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
     let mut done_chunks = vec![false; chunks.len()];
     for (k, rows) in chunks.iter().enumerate() {
         if chunk_file(k).exists() {
-            let record: ChunkRecord = std::fs::read_to_string(record_file(k))
+            let record: ChunkRecord = crate::files::read_to_string(&record_file(k))
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .ok_or_else(|| {

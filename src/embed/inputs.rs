@@ -91,11 +91,11 @@ fn read_table(path: &Path) -> Result<RecordBatch> {
         let format = arrow::csv::reader::Format::default()
             .with_header(true)
             .with_delimiter(delimiter);
-        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = crate::files::open_regular(path).map_err(|e| Error::io(path, e))?;
         let (schema, _) = format
             .infer_schema(&mut file, Some(10_000))
             .map_err(|e| Error::input(path, format!("not a readable CSV: {e}")))?;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::files::open_regular(path).map_err(|e| Error::io(path, e))?;
         let reader = arrow::csv::ReaderBuilder::new(Arc::new(schema))
             .with_format(format)
             .build(file)
@@ -104,7 +104,7 @@ fn read_table(path: &Path) -> Result<RecordBatch> {
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| Error::input(path, format!("not a readable CSV: {e}")))?
     } else {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::files::open_regular(path).map_err(|e| Error::io(path, e))?;
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
             .map_err(|e| {
                 Error::input(

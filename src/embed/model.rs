@@ -40,11 +40,13 @@ pub struct ModelFiles {
     pub tokenizer_dir: Option<PathBuf>,
 }
 
+/// The first of `names` present in `dir` or `dir/onnx`. Anything by that name counts, so a FIFO
+/// or folder there is refused as such when opened, not reported as missing.
 fn first_existing(dir: &Path, names: &[&str]) -> Option<PathBuf> {
     [dir.to_path_buf(), dir.join("onnx")]
         .iter()
         .flat_map(|d| names.iter().map(move |n| d.join(n)))
-        .find(|p| p.is_file())
+        .find(|p| p.exists())
 }
 
 impl ModelFiles {
@@ -142,6 +144,7 @@ fn session(path: &Path, device: Device, threads: Option<usize>) -> Result<Sessio
                 ))
             })?;
     }
+    crate::files::check_regular(path).map_err(|e| fail(e.to_string()))?;
     builder
         .commit_from_file(path)
         .map_err(|e| fail(e.to_string()))

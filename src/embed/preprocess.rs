@@ -70,7 +70,7 @@ struct RawConfig {
 
 impl ImageConfig {
     pub fn from_file(path: &Path) -> Result<ImageConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
         ImageConfig::parse(&text).map_err(|message| Error::input(path, message))
     }
 
@@ -162,7 +162,7 @@ pub const MAX_PIXELS: u64 = 100_000_000;
 /// JPEGs go through libjpeg-turbo's decoder (mozjpeg), the one PIL uses, so their pixels are
 /// identical to the Python reference; other formats through the `image` crate.
 pub fn load_rgb(path: &Path) -> std::result::Result<RgbImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = crate::files::read(path).map_err(|e| e.to_string())?;
     if bytes.is_empty() {
         return Err("empty file".into());
     }

@@ -35,10 +35,11 @@ impl TextTokenizer {
     /// when present.
     pub fn from_dir(dir: &Path) -> Result<TextTokenizer> {
         let path = dir.join("tokenizer.json");
+        crate::files::check_regular(&path).map_err(|e| Error::io(&path, e))?;
         let mut tokenizer = Tokenizer::from_file(&path)
             .map_err(|e| Error::input(&path, format!("not a usable tokenizer: {e}")))?;
         let config_path = dir.join("tokenizer_config.json");
-        let config: Value = match std::fs::read_to_string(&config_path) {
+        let config: Value = match crate::files::read_to_string(&config_path) {
             Ok(text) => serde_json::from_str(&text)
                 .map_err(|e| Error::input(&config_path, format!("not JSON: {e}")))?,
             Err(_) => Value::Null,

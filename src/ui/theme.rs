@@ -110,7 +110,7 @@ impl Theme {
                 names.join(", ")
             )));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Theme::parse(path, &text)
     }
 }

@@ -96,7 +96,7 @@ impl Triage {
         });
         let mut triage = path
             .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|p| crate::files::read(p).ok())
             .and_then(|bytes| serde_json::from_slice::<Triage>(&bytes).ok())
             .unwrap_or_default();
         triage.path = path;

@@ -51,13 +51,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             Row::new(vec![
                 Cell::from(Span::styled(tag, style)),
                 Cell::from(super::score(c.score)),
-                Cell::from(c.text.clone()),
+                Cell::from(super::shown(&c.text)),
             ])
         })
         .collect();
     let title = format!(
         "Captions · {} ranked, hardest first · ref: {}",
-        n, scores.reference.text
+        n,
+        super::shown(&scores.reference.text)
     );
     let table = Table::new(
         rows,

@@ -102,10 +102,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         let outcome = match &typed.result {
             TypedResult::Pending => "embedding…".to_string(),
             TypedResult::Scored { score, .. } => format!("score {}", super::score(*score)),
-            TypedResult::Failed(e) => e.clone(),
+            TypedResult::Failed(e) => super::shown(e),
         };
         frame.render_widget(
-            Paragraph::new(format!("yours: {outcome} · \"{}\"", typed.text)).style(theme.accent),
+            Paragraph::new(format!(
+                "yours: {outcome} · \"{}\"",
+                super::shown(&typed.text)
+            ))
+            .style(theme.accent),
             typed_line,
         );
     }
@@ -117,7 +121,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                     .classes
                     .iter()
                     .take(3)
-                    .map(|(c, n)| format!("{} {n}", app.dataset.class_names[*c as usize]))
+                    .map(|(c, n)| {
+                        format!(
+                            "{} {n}",
+                            super::shown(&app.dataset.class_names[*c as usize])
+                        )
+                    })
                     .collect();
                 format!(
                     "all classes: {} nearest {:.0}% right · {}",

@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                     Span::styled(status_symbol(r.status), status_style),
                     Span::raw(mark),
                 ])),
-                Cell::from(r.name.clone()),
+                Cell::from(super::shown(&r.name)),
                 Cell::from(
                     r.test_accuracy
                         .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),

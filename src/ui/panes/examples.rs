@@ -42,14 +42,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 .predictions
                 .as_ref()
                 .and_then(|p| p[r.row])
-                .map_or("-".to_string(), |p| dataset.class_names[p as usize].clone());
+                .map_or("-".to_string(), |p| {
+                    super::shown(&dataset.class_names[p as usize])
+                });
             let confidence = dataset
                 .confidence
                 .as_ref()
                 .map_or("-".to_string(), |c| format!("{:.2}", c[r.row]));
             Row::new(vec![
                 Cell::from(format!("{}", rank + 1)),
-                Cell::from(dataset.ids.get(r.row).to_string()),
+                Cell::from(super::shown(&dataset.ids.get(r.row).to_string())),
                 Cell::from(super::score(r.decision_value)),
                 Cell::from(verdict),
                 Cell::from(prediction),

@@ -107,8 +107,10 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             vec![
                 Line::from(format!(
                     "note for '{}':",
-                    app.selected_class()
-                        .map_or("", |c| app.dataset.class_names[c as usize].as_str())
+                    super::shown(
+                        app.selected_class()
+                            .map_or("", |c| app.dataset.class_names[c as usize].as_str())
+                    )
                 )),
                 Line::from(format!("{}▏", app.input)),
                 Line::from(Span::styled("enter save · esc cancel", theme.muted)),
@@ -119,8 +121,8 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             vec![
                 Line::from(format!(
                     "a caption for '{}' (e.g. \"a photo of a {} in the snow\"):",
-                    app.selected_name(),
-                    app.selected_name()
+                    super::shown(app.selected_name()),
+                    super::shown(app.selected_name())
                 )),
                 Line::from(format!("{}▏", app.input)),
                 Line::from(Span::styled(

@@ -59,7 +59,10 @@ pub fn hints(app: &App, keymap: &Keymap) -> Vec<(String, String)> {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Keymap) {
     let mut spans = Vec::new();
     if let Some(status) = &app.status {
-        spans.push(Span::styled(format!("{status}  "), theme.warning));
+        spans.push(Span::styled(
+            format!("{}  ", super::shown(status)),
+            theme.warning,
+        ));
     } else if let FitState::Running { done, total } = app.fit {
         spans.push(Span::styled(
             format!("fitting {done}/{total}  "),

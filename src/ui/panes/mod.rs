@@ -43,6 +43,13 @@ pub(crate) fn visible_window(
 
 /// A decision value or caption score, readable at any scale: at small C the SVM's w (and so
 /// every score) is tiny, so fixed decimals would show only zeros.
+/// Text from the data (names, captions, ids, paths, messages quoting them) as drawn: control
+/// and bidi characters as visible escapes. ratatui drops control characters but would pass a
+/// bidi override through to the terminal.
+pub(crate) fn shown(text: &str) -> String {
+    crate::text::visible(text).into_owned()
+}
+
 pub fn score(value: f64) -> String {
     if value == 0.0 {
         "0".into()

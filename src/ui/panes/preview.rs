@@ -27,7 +27,7 @@ fn draw_image(
         Some(path) if !images.enabled() => Some(format!(
             "previews off (--image-protocol none): {}",
             path.file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                .map_or_else(String::new, |n| super::shown(&n.to_string_lossy()))
         )),
         Some(path) => match images.get(row, path, Size::new(area.width, area.height)) {
             Some(ImageState::Ready(protocol)) => {
@@ -35,7 +35,7 @@ fn draw_image(
                 None
             }
             Some(ImageState::Loading) => Some("loading…".to_string()),
-            Some(ImageState::Failed(e)) => Some(e.clone()),
+            Some(ImageState::Failed(e)) => Some(super::shown(e)),
             None => Some("previews off".to_string()),
         },
     };
@@ -60,7 +60,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, t
     let dataset = app.dataset.clone();
     let correct = dataset.correct[example.row] == Some(true);
     let mut lines = vec![Line::from(vec![
-        Span::raw(format!("id {}  ", dataset.ids.get(example.row))),
+        Span::raw(format!(
+            "id {}  ",
+            super::shown(&dataset.ids.get(example.row).to_string())
+        )),
         if correct {
             Span::styled("✓ right", theme.easy)
         } else {
