@@ -5,12 +5,18 @@
 #   bash fuzz/run.sh            # 120 s per target
 #   SECONDS_PER_TARGET=600 bash fuzz/run.sh
 #
+# Every input is bounded in time: one that takes longer than TIMEOUT seconds (default 10) is
+# reported as a timeout, like a crash, and saved under fuzz/artifacts/TARGET/timeout-*; inputs
+# over SLOW seconds (default 2) are listed as slow units.
+#
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and, for the seed corpus, a Python with pyarrow
 # ($PYTHON, default the benchmark venv .venv-bench). On a stable toolchain RUSTC_BOOTSTRAP=1 lets
 # it pass the sanitizer flags it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${SECONDS_PER_TARGET:-120}
+TIMEOUT=${TIMEOUT:-10}
+SLOW=${SLOW:-2}
 export RUSTC_BOOTSTRAP=1
 mkdir -p fuzz/corpus fuzz/artifacts
 # Seeds: the test fixtures and a demo dataset, so the fuzzer starts from valid files.
@@ -36,6 +42,7 @@ fi
 for target in dataset caption_bank config_theme image; do
   echo "== $target, $SECONDS_PER_TARGET s"
   cargo fuzz run --release "$target" "fuzz/corpus/$target" -- \
-    -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=4096 2>&1 \
-    | grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs|ERROR|SUMMARY|crash-|timeout-|oom-" || true
+    -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=4096 \
+    -timeout="$TIMEOUT" -report_slow_units="$SLOW" 2>&1 \
+    | grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs|ERROR|SUMMARY|Slowest unit|slow-unit-|crash-|timeout-|oom-" || true
 done

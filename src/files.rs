@@ -41,11 +41,17 @@ fn not_regular(meta: &Metadata) -> io::Error {
     )
 }
 
-/// Ok when `path` is a regular file (symlinks followed), without opening it: for paths handed
-/// to libraries that open them themselves.
+/// A regular file, or the null device: `--config /dev/null` is the usual way to say "empty",
+/// and reading it ends at once.
+fn readable(meta: &Metadata) -> bool {
+    meta.is_file() || (meta.file_type().is_char_device() && meta.rdev() == libc::makedev(1, 3))
+}
+
+/// Ok when `path` is a regular file (symlinks followed) or `/dev/null`, without opening it: for
+/// paths handed to libraries that open them themselves.
 pub fn check_regular(path: &Path) -> io::Result<()> {
     let meta = std::fs::metadata(path)?;
-    if meta.is_file() {
+    if readable(&meta) {
         Ok(())
     } else {
         Err(not_regular(&meta))
@@ -63,7 +69,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
     let meta = file.metadata()?;
-    if !meta.is_file() {
+    if !readable(&meta) {
         return Err(not_regular(&meta));
     }
     Ok(file)
@@ -295,6 +301,11 @@ mod tests {
         assert!(e.to_string().contains("directory"), "{e}");
         let e = open_regular(Path::new("/dev/zero")).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
+        assert_eq!(
+            read(Path::new("/dev/null")).unwrap(),
+            b"",
+            "the null device reads as empty"
+        );
     }
 
     #[test]

@@ -122,7 +122,8 @@ fn a_signal_from_outside_restores_the_terminal() {
         eprintln!("tmux is not installed; skipping");
         return;
     }
-    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP")] {
+    // Signals from outside, and a panic inside (exit 101).
+    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP"), (0, "panic")] {
         let state = tempfile::tempdir().unwrap();
         let tmux = Tmux {
             socket: format!("faultline-signal-{}-{name}", std::process::id()),
@@ -130,9 +131,10 @@ fn a_signal_from_outside_restores_the_terminal() {
         // After faultline dies: its status, then the tty's modes (raw mode off means icanon
         // and echo are back).
         let command = format!(
-            "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)' | tr '\\n' ' '; echo; sleep 30",
+            "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} FAULTLINE_TEST_PANIC_AFTER_DRAW={panic} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null 2>/dev/null; echo EXIT=$?; echo STTY: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)') :STTY; sleep 30",
             dir = state.path().display(),
             bin = env!("CARGO_BIN_EXE_faultline"),
+            panic = u8::from(signal == 0),
         );
         tmux.run(&[
             "new-session",
@@ -145,6 +147,20 @@ fn a_signal_from_outside_restores_the_terminal() {
             "36",
             &command,
         ]);
+        if signal == 0 {
+            let screen = tmux.wait_for(":STTY");
+            assert!(screen.contains("EXIT=101"), "panic: {screen}");
+            assert!(
+                screen.contains("STTY: icanon echo :STTY"),
+                "panic: the tty is still raw: {screen}"
+            );
+            assert_eq!(
+                modes(&tmux),
+                "alt=0 mouse=0000 cursor=1",
+                "panic: not restored"
+            );
+            continue;
+        }
         tmux.wait_for("✓");
         assert!(
             modes(&tmux).starts_with("alt=1 mouse=1"),
@@ -162,13 +178,13 @@ fn a_signal_from_outside_restores_the_terminal() {
             .args([format!("-{name}"), pid])
             .status()
             .unwrap();
-        let screen = tmux.wait_for("EXIT=");
+        let screen = tmux.wait_for(":STTY");
         assert!(
             screen.contains(&format!("EXIT={}", 128 + signal)),
             "SIG{name}: {screen}"
         );
         assert!(
-            screen.contains("icanon echo") && !screen.contains("-icanon"),
+            screen.contains("STTY: icanon echo :STTY"),
             "SIG{name}: the tty is still raw: {screen}"
         );
         assert_eq!(

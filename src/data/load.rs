@@ -804,7 +804,6 @@ impl<'a> Accumulator<'a> {
                 });
                 let mut max = -1i64;
                 let mut max_at = (names.label.as_str(), 0);
-                let mut distinct = HashSet::new();
                 for (column, values) in [
                     (&names.label, Some(&labels)),
                     (&names.prediction, predictions.as_ref()),
@@ -838,11 +837,15 @@ impl<'a> Accumulator<'a> {
                                 max = v;
                                 max_at = (column.as_str(), row);
                             }
-                            distinct.insert(v);
                         }
                     }
                 }
-                if given.is_none() && !plausible_class_count(max as u64 + 1, distinct.len()) {
+                // Counting distinct indices costs a pass: only made when the indices are large.
+                let distinct = || -> usize {
+                    let values = labels.iter().chain(predictions.iter().flatten());
+                    values.flatten().collect::<HashSet<_>>().len()
+                };
+                if given.is_none() && !plausible_class_count(max as u64 + 1, distinct) {
                     let (column, row) = max_at;
                     return Err(self.cell_error(
                         column,
@@ -852,7 +855,7 @@ impl<'a> Accumulator<'a> {
                              (without class names, indices must be below {MAX_UNNAMED_CLASSES} or \
                              {UNNAMED_SPREAD} times the number of distinct classes); map the labels \
                              to 0..N-1, or give the names with --classes FILE",
-                            distinct.len()
+                            distinct()
                         ),
                     ));
                 }
@@ -964,8 +967,8 @@ impl<'a> Accumulator<'a> {
 const MAX_UNNAMED_CLASSES: u64 = 65_536;
 const UNNAMED_SPREAD: u64 = 16;
 
-fn plausible_class_count(classes: u64, distinct: usize) -> bool {
-    classes <= MAX_UNNAMED_CLASSES || classes <= UNNAMED_SPREAD * distinct as u64
+fn plausible_class_count(classes: u64, distinct: impl FnOnce() -> usize) -> bool {
+    classes <= MAX_UNNAMED_CLASSES || classes <= UNNAMED_SPREAD * distinct() as u64
 }
 
 fn parse_class_names(file: &Path, json: &str) -> Result<Vec<String>> {

@@ -168,6 +168,7 @@ where
                 })
                 .map_err(draw_error)?;
             dirty = false;
+            simulate_panic();
         }
         if event::poll(Duration::from_millis(50)).map_err(|e| Error::Internal(e.to_string()))? {
             let event = event::read().map_err(|e| Error::Internal(e.to_string()))?;
@@ -177,6 +178,14 @@ where
         }
     }
     Ok(())
+}
+
+/// The terminal test of the panic path sets FAULTLINE_TEST_PANIC_AFTER_DRAW=1 to panic once the
+/// first frame is drawn, as a bug would.
+fn simulate_panic() {
+    if std::env::var_os("FAULTLINE_TEST_PANIC_AFTER_DRAW").is_some_and(|v| v == "1") {
+        panic!("FAULTLINE_TEST_PANIC_AFTER_DRAW");
+    }
 }
 
 /// Leaves the terminal as the explorer found it: mouse reporting off, the main screen back,
