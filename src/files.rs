@@ -11,7 +11,7 @@ use std::fs::{File, Metadata, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// What a path is, in words, for a message.
 fn kind_of(meta: &Metadata) -> &'static str {
@@ -112,13 +112,21 @@ pub fn output_folder(path: &Path) -> Result<&Path> {
     Ok(parent)
 }
 
-/// The prefix of faultline's temporary files: `.faultline-PID-RANDOM.partial`. The process id
-/// lets a later run tell a stale one (its writer is gone) from one being written.
-fn temp_prefix() -> String {
-    format!(".faultline-{}-", std::process::id())
-}
-
 const TEMP_SUFFIX: &str = ".partial";
+
+/// A builder of faultline's temporary files and folders, `.faultline-PID-RANDOM.partial`, created
+/// with `mode` narrowed by the umask as for any new file. The process id lets a later run tell a
+/// stale one (its writer is gone) from one being written.
+fn temporary(mode: u32) -> tempfile::Builder<'static, 'static> {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| format!(".faultline-{}-", std::process::id()));
+    let mut builder = tempfile::Builder::new();
+    builder
+        .prefix(prefix.as_str())
+        .suffix(TEMP_SUFFIX)
+        .permissions(Permissions::from_mode(mode));
+    builder
+}
 
 /// Writes `path` whole or not at all. A regular file (or a new one) is written through a
 /// temporary sibling renamed into place: a reader sees the old file or the new one, a signal
@@ -145,16 +153,9 @@ pub fn write_atomically(
     remove_stale_temporaries(parent);
     let existing = std::fs::metadata(&target).ok();
     let (mut temp, _registered) = signals::create_removed_on_signal(|| {
-        tempfile::Builder::new()
-            .prefix(&temp_prefix())
-            .suffix(TEMP_SUFFIX)
-            // Created with 0666, which the kernel narrows by the umask, as for any new file.
-            .permissions(Permissions::from_mode(0o666))
-            .tempfile_in(parent)
-            .map(|t| {
-                let p = t.path().to_path_buf();
-                (t, p)
-            })
+        let temp = temporary(0o666).tempfile_in(parent)?;
+        let path = temp.path().to_path_buf();
+        Ok((temp, path))
     })
     .map_err(|e| Error::io(path, e))?;
     {
@@ -182,15 +183,9 @@ pub fn write_folder(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Resul
     let parent = output_folder(dir)?;
     remove_stale_temporaries(parent);
     let (temp, _registered) = signals::create_removed_on_signal(|| {
-        tempfile::Builder::new()
-            .prefix(&temp_prefix())
-            .suffix(TEMP_SUFFIX)
-            .permissions(Permissions::from_mode(0o777))
-            .tempdir_in(parent)
-            .map(|t| {
-                let p = t.path().to_path_buf();
-                (t, p)
-            })
+        let temp = temporary(0o777).tempdir_in(parent)?;
+        let path = temp.path().to_path_buf();
+        Ok((temp, path))
     })
     .map_err(|e| Error::io(dir, e))?;
     fill(temp.path())?;

@@ -708,16 +708,11 @@ fn demo_write_on_a_full_disk_leaves_nothing() {
     let target = dir.path().join("demo");
     // A 1 MB file size limit makes the dataset's write fail as a full disk would; SIGXFSZ is
     // ignored so the write returns an error instead of killing the process.
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 2000; exec {} demo --write {}",
-        env!("CARGO_BIN_EXE_faultline"),
-        target.display()
+    let out = in_bash(
+        "trap '' XFSZ; ulimit -f 2000",
+        &format!("demo --write {}", target.display()),
+        cache.path(),
     );
-    let out = Command::new("bash")
-        .args(["-c", &script])
-        .env("FAULTLINE_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -732,6 +727,16 @@ fn demo_write_on_a_full_disk_leaves_nothing() {
     assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
 }
 
+/// faultline run by bash after `setup` (limits, umask, signal dispositions it inherits).
+fn in_bash(setup: &str, args: &str, cache: &Path) -> Output {
+    let script = format!("{setup}; exec {} {args}", env!("CARGO_BIN_EXE_faultline"));
+    Command::new("bash")
+        .args(["-c", &script])
+        .env("FAULTLINE_CACHE_DIR", cache)
+        .output()
+        .unwrap()
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -741,17 +746,12 @@ fn outputs_get_the_umask_mode_and_replaced_files_keep_theirs() {
     let dir = temp_dir();
     let cache = temp_dir();
     let out_file = dir.path().join("report.md");
-    let script = format!(
-        "umask 027; exec {} demo --format markdown --out {}",
-        env!("CARGO_BIN_EXE_faultline"),
-        out_file.display()
+    let out = in_bash(
+        "umask 027",
+        &format!("demo --format markdown --out {}", out_file.display()),
+        cache.path(),
     );
-    let status = Command::new("bash")
-        .args(["-c", &script])
-        .env("FAULTLINE_CACHE_DIR", cache.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         mode(&out_file),
         0o640,
