@@ -145,6 +145,15 @@ pub fn write_atomically(
                 io::Error::new(io::ErrorKind::InvalidInput, "is a directory"),
             ))
         }
+        Ok(meta) if meta.file_type().is_socket() => {
+            return Err(Error::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "is a socket, which a file cannot be written to",
+                ),
+            ))
+        }
         Ok(meta) if !meta.is_file() => return write_in_place(path, write),
         _ => {}
     }

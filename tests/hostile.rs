@@ -269,6 +269,24 @@ fn outputs_to_devices_fifos_and_symlinks_are_written_not_replaced() {
         .unwrap()
         .file_type()
         .is_fifo());
+    // A socket cannot take a file: a clear error, and the socket stays.
+    let socket = dir.path().join("report.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let out = faultline(
+        &[
+            "demo",
+            "--format",
+            "json",
+            "--out",
+            socket.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    expect_input_error(&out, &["report.sock", "is a socket"]);
+    assert!(std::fs::symlink_metadata(&socket)
+        .unwrap()
+        .file_type()
+        .is_socket());
     // A symlink to a regular file: the file is replaced, the link stays.
     let target = dir.path().join("target.json");
     std::fs::write(&target, "old").unwrap();
