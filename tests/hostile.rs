@@ -954,3 +954,22 @@ fn messages_name_the_file_of_each_row_and_the_real_problem() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["classes"][0]["name"], "ant");
 }
+
+#[test]
+fn a_corrupt_parquet_header_cannot_make_the_decoder_spin() {
+    // The dataset fuzz target's slowest input (fuzz/run.sh, 2026-12-02): a page header claims a
+    // list of about a million elements, and skipping them read past the end of the file once
+    // each (987,537 reads, 0.75 s for 60 KB; a larger claim would take hours). Now the reader
+    // gives up after a few reads at the end.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/parquet-reads-past-the-end.parquet");
+    let cache = temp_dir();
+    let out = faultline_within(&["report", fixture.to_str().unwrap()], cache.path());
+    expect_input_error(
+        &out,
+        &[
+            "parquet-reads-past-the-end.parquet",
+            "the file ends where its headers say more follows",
+        ],
+    );
+}

@@ -1,6 +1,7 @@
 //! Reading a dataset from Parquet, Arrow IPC or a directory of Parquet shards.
 
 use super::columns::{self, Place, RawClasses, RawIds};
+use super::parquet_input::ParquetFile;
 use super::partition::Partitions;
 use super::split::stratified_val_test_split;
 use super::{Dataset, Embeddings, Ids, Split, SplitSource};
@@ -109,7 +110,8 @@ fn parquet_rows(files: &[PathBuf]) -> usize {
         .filter(|f| matches!(sniff(f), Ok(Format::Parquet)))
         .filter_map(|f| {
             let file = crate::files::open_regular(f).ok()?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(ParquetFile::new(file).ok()?).ok()?;
             usize::try_from(builder.metadata().file_metadata().num_rows()).ok()
         })
         .sum()
@@ -230,7 +232,7 @@ fn sniff(path: &Path) -> Result<Format> {
 
 /// An open input file that yields record batches of the wanted columns.
 pub(crate) enum BatchSource {
-    Parquet(PathBuf, ParquetRecordBatchReaderBuilder<File>),
+    Parquet(PathBuf, ParquetRecordBatchReaderBuilder<ParquetFile>),
     ArrowFile(PathBuf, MappedArrowFile),
     ArrowStream(
         PathBuf,
@@ -248,7 +250,10 @@ impl BatchSource {
         Ok(match format {
             Format::Parquet => BatchSource::Parquet(
                 path.to_path_buf(),
-                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad("Parquet", &e))?,
+                ParquetRecordBatchReaderBuilder::try_new(
+                    ParquetFile::new(file).map_err(|e| Error::io(path, e))?,
+                )
+                .map_err(|e| bad("Parquet", &e))?,
             ),
             Format::ArrowFile => BatchSource::ArrowFile(
                 path.to_path_buf(),

@@ -3,6 +3,7 @@
 
 mod columns;
 mod load;
+mod parquet_input;
 mod partition;
 mod split;
 pub mod write;
