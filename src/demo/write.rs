@@ -16,7 +16,11 @@ pub fn materialise_thumbnails(demo: &mut Demo, dir: &Path) -> Result<()> {
         if let Some(parent) = dir.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        crate::files::write_folder(dir, |temp| write_thumbnails(demo, temp))?;
+        let written = crate::files::write_folder(dir, |temp| write_thumbnails(demo, temp));
+        // Another explorer may have put the same thumbnails in place first.
+        if written.is_err() && !dir.is_dir() {
+            return written;
+        }
     }
     if let Some(images) = demo.dataset.images.as_mut() {
         for path in images.iter_mut().flatten() {
