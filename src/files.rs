@@ -288,6 +288,14 @@ fn process_exists(pid: i32) -> bool {
     alive || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Makes a FIFO at `path`, for tests of what faultline does with one.
+#[cfg(test)]
+pub(crate) fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "{path:?}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,9 +304,7 @@ mod tests {
     fn refuses_fifos_and_directories_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("data.parquet");
-        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        mkfifo(&fifo);
         let e = read(&fifo).unwrap_err();
         assert!(e.to_string().contains("FIFO"), "{e}");
         let e = read_to_string(dir.path()).unwrap_err();

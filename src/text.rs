@@ -37,12 +37,6 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Like [`visible`] for text made of lines, such as a message: the line breaks stay, everything
-/// else unsafe is escaped.
-pub fn visible_lines(text: &str) -> String {
-    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
-}
-
 /// Writes one message to standard error, every unsafe character escaped (line breaks too: one
 /// message is one line). A closed or full stderr is ignored: there is nowhere left to say so,
 /// and `eprintln!` would panic.
@@ -92,7 +86,6 @@ mod tests {
         assert_eq!(visible("\u{9b}31m"), "\\x9b31m");
         assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
         assert_eq!(visible("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
-        assert_eq!(visible_lines("line \x1b[2J\nnext"), "line \\x1b[2J\nnext");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! a message naming the file (and the column, key or row where one applies), no panic, no output
 //! file and no temporary file left behind.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -476,9 +478,7 @@ fn cases(dir: &Path) -> Vec<Case> {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let _ = std::fs::remove_file(&path);
-        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        common::mkfifo(&path);
         path
     };
     let fifo_model = dir.join("m-fifo");

@@ -47,6 +47,16 @@ impl Drop for Tmux {
     }
 }
 
+/// The shell command of a tmux session: the explorer on the demo with its state in `state`,
+/// `env` set, then `after` (which reports how it ended).
+fn explorer_session(state: &std::path::Path, env: &str, after: &str) -> String {
+    format!(
+        "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} {env} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null{after}",
+        dir = state.display(),
+        bin = env!("CARGO_BIN_EXE_faultline"),
+    )
+}
+
 #[test]
 fn explorer_runs_in_a_terminal_and_restores_it() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -57,11 +67,7 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
     let tmux = Tmux {
         socket: format!("faultline-test-{}", std::process::id()),
     };
-    let command = format!(
-        "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null; echo EXIT=$?; sleep 30",
-        dir = state.path().display(),
-        bin = env!("CARGO_BIN_EXE_faultline"),
-    );
+    let command = explorer_session(state.path(), "", "; echo EXIT=$?; sleep 30");
     tmux.run(&[
         "new-session",
         "-d",
@@ -130,11 +136,10 @@ fn a_signal_from_outside_restores_the_terminal() {
         };
         // After faultline dies: its status, then the tty's modes (raw mode off means icanon
         // and echo are back).
-        let command = format!(
-            "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} FAULTLINE_TEST_PANIC_AFTER_DRAW={panic} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null 2>/dev/null; echo EXIT=$?; echo STTY: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)') :STTY; sleep 30",
-            dir = state.path().display(),
-            bin = env!("CARGO_BIN_EXE_faultline"),
-            panic = u8::from(signal == 0),
+        let command = explorer_session(
+            state.path(),
+            &format!("FAULTLINE_TEST_PANIC_AFTER_DRAW={}", u8::from(signal == 0)),
+            " 2>/dev/null; echo EXIT=$?; echo STTY: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)') :STTY; sleep 30",
         );
         tmux.run(&[
             "new-session",

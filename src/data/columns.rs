@@ -188,14 +188,8 @@ pub(crate) fn append_classes(
     array: &ArrayRef,
     out: &mut Option<RawClasses>,
 ) -> Result<()> {
+    let array = &numbers_undictionaried(place, array)?;
     let data_type = array.data_type();
-    if let DataType::Dictionary(_, value) = data_type {
-        if value.is_integer() || value.is_floating() {
-            // pandas' categorical integers: the dictionary's values are the class indices.
-            let plain = cast(array, value).map_err(|e| place.whole(e.to_string()))?;
-            return append_classes(place, &plain, out);
-        }
-    }
     if is_text(data_type) {
         let strings = to_utf8(place, array)?;
         let strings = strings.as_string::<i32>();
@@ -239,6 +233,17 @@ pub(crate) fn append_classes(
     Ok(())
 }
 
+/// A dictionary-encoded column of numbers (pandas' categorical integers) as its plain values;
+/// any other column as it is (strings stay dictionary-encoded: `to_utf8` reads those).
+fn numbers_undictionaried(place: Place, array: &ArrayRef) -> Result<ArrayRef> {
+    match array.data_type() {
+        DataType::Dictionary(_, value) if value.is_integer() || value.is_floating() => {
+            cast(array, value).map_err(|e| place.whole(e.to_string()))
+        }
+        _ => Ok(array.clone()),
+    }
+}
+
 /// The first uint64 value that int64 cannot hold (a cast would make it null), with its index.
 fn beyond_i64(array: &ArrayRef) -> Option<(usize, u64)> {
     if array.data_type() != &DataType::UInt64 {
@@ -263,13 +268,7 @@ pub(crate) enum RawIds {
 /// Appends an id batch. Integers stay int64 until a uint64 value needs more; then the column
 /// becomes uint64, which holds every earlier value unless one was negative.
 pub(crate) fn append_ids(place: Place, array: &ArrayRef, out: &mut Option<RawIds>) -> Result<()> {
-    let data_type = array.data_type();
-    let array = match data_type {
-        DataType::Dictionary(_, value) if value.is_integer() => {
-            cast(array, value).map_err(|e| place.whole(e.to_string()))?
-        }
-        _ => array.clone(),
-    };
+    let array = numbers_undictionaried(place, array)?;
     let data_type = array.data_type();
     if is_text(data_type) {
         let strings = to_utf8(place, &array)?;

@@ -282,14 +282,9 @@ impl Images {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::mkfifo;
     use std::path::Path;
     use std::time::Instant;
-
-    fn mkfifo(path: &Path) {
-        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-    }
 
     /// Waits until none of `rows` is loading; panics after 20 s.
     fn settle(images: &mut Images, requests: &[(usize, &Path)], size: Size) {
