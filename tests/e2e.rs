@@ -19,6 +19,21 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs `command` in a detached 120x36 session named fl.
+    fn start(&self, command: &str) {
+        self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "fl",
+            "-x",
+            "120",
+            "-y",
+            "36",
+            command,
+        ]);
+    }
+
     fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "fl"])
     }
@@ -68,17 +83,7 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
         socket: format!("faultline-test-{}", std::process::id()),
     };
     let command = explorer_session(state.path(), "", "; echo EXIT=$?; sleep 30");
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "fl",
-        "-x",
-        "120",
-        "-y",
-        "36",
-        &command,
-    ]);
+    tmux.start(&command);
     let screen = tmux.wait_for("✓");
     assert!(
         screen.contains("Classes") && screen.contains("Examples"),
@@ -141,17 +146,7 @@ fn a_signal_from_outside_restores_the_terminal() {
             &format!("FAULTLINE_TEST_PANIC_AFTER_DRAW={}", u8::from(signal == 0)),
             " 2>/dev/null; echo EXIT=$?; echo STTY: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)') :STTY; sleep 30",
         );
-        tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "fl",
-            "-x",
-            "120",
-            "-y",
-            "36",
-            &command,
-        ]);
+        tmux.start(&command);
         if signal == 0 {
             let screen = tmux.wait_for(":STTY");
             assert!(screen.contains("EXIT=101"), "panic: {screen}");
