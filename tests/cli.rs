@@ -801,3 +801,26 @@ fn data_larger_than_memory_fails_early_and_says_what_to_do() {
     let out = run(&arrow_path);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Without a terminal, doctor still says what it can (and that the explorer cannot open here),
+/// and exits 0; `faultline doctor` is a command, not a dataset path.
+#[test]
+fn doctor_without_a_terminal_says_why() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("doctor")
+        .env("TERM", "xterm-256color")
+        .env_remove("TMUX")
+        .env_remove("TERM_PROGRAM")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("TERM=xterm-256color"), "{text}");
+    assert!(text.contains("not a terminal"), "{text}");
+    assert!(text.contains("colours           256 (TERM)"), "{text}");
+    assert!(
+        !text.contains("test picture"),
+        "no picture without a terminal: {text}"
+    );
+}

@@ -65,8 +65,17 @@ impl Drop for Tmux {
 /// The shell command of a tmux session: the explorer on the demo with its state in `state`,
 /// `env` set, then `after` (which reports how it ended).
 fn explorer_session(state: &std::path::Path, env: &str, after: &str) -> String {
+    explorer_with_protocol(state, env, "halfblocks", after)
+}
+
+fn explorer_with_protocol(
+    state: &std::path::Path,
+    env: &str,
+    protocol: &str,
+    after: &str,
+) -> String {
     format!(
-        "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} {env} TERM=xterm-256color {bin} demo --image-protocol halfblocks --config /dev/null{after}",
+        "FAULTLINE_CACHE_DIR={dir} FAULTLINE_STATE_DIR={dir} {env} TERM=xterm-256color {bin} demo --image-protocol {protocol} --config /dev/null{after}",
         dir = state.display(),
         bin = env!("CARGO_BIN_EXE_faultline"),
     )
@@ -112,6 +121,89 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
         "0",
         "alternate screen left"
     );
+}
+
+/// With the default `--image-protocol auto` inside tmux (passthrough on, so the capability query
+/// goes to an outer terminal that, detached, never answers), a key pressed at once is not eaten
+/// by the query: `q` typed before the first frame quits.
+#[test]
+fn the_first_key_counts_while_the_terminal_is_asked() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let config = state.path().join("tmux.conf");
+    std::fs::write(&config, "set -g allow-passthrough on\n").unwrap();
+    let tmux = Tmux {
+        socket: format!("faultline-first-key-{}", std::process::id()),
+    };
+    let command = explorer_with_protocol(
+        state.path(),
+        "TMUX_PANE=",
+        "auto",
+        "; echo EXIT=$?; sleep 30",
+    );
+    tmux.run(&[
+        "-f",
+        config.to_str().unwrap(),
+        "new-session",
+        "-d",
+        "-s",
+        "fl",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        &command,
+    ]);
+    assert_eq!(tmux.run(&["show", "-gv", "allow-passthrough"]).trim(), "on");
+    tmux.run(&["send-keys", "-t", "fl", "q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+/// `faultline doctor` inside tmux names tmux, its passthrough setting and the protocol, and
+/// says what to change when passthrough is off.
+#[test]
+fn doctor_reports_tmux_and_what_to_change() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed; skipping");
+        return;
+    }
+    for (setting, expected) in [
+        ("on", "allow-passthrough on"),
+        ("off", "tmux set -g allow-passthrough on"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("tmux.conf");
+        std::fs::write(&config, format!("set -g allow-passthrough {setting}\n")).unwrap();
+        let tmux = Tmux {
+            socket: format!("faultline-doctor-{}-{setting}", std::process::id()),
+        };
+        let command = format!(
+            "TERM=tmux-256color {} doctor; echo EXIT=$?; sleep 30",
+            env!("CARGO_BIN_EXE_faultline")
+        );
+        tmux.run(&[
+            "-f",
+            config.to_str().unwrap(),
+            "new-session",
+            "-d",
+            "-s",
+            "fl",
+            "-x",
+            "160",
+            "-y",
+            "40",
+            &command,
+        ]);
+        let screen = tmux.wait_for("EXIT=");
+        assert!(screen.contains("EXIT=0"), "{screen}");
+        assert!(screen.contains("tmux              tmux 3"), "{screen}");
+        assert!(screen.contains(expected), "passthrough {setting}: {screen}");
+        assert!(screen.contains("image protocol"), "{screen}");
+    }
 }
 
 /// The terminal modes of the pane, as tmux tracks them from what the program wrote.

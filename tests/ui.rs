@@ -6,6 +6,7 @@ use faultline::analysis::direction::FitOptions;
 use faultline::analysis::fit_model;
 use faultline::demo::{generate, write_demo, DemoOptions};
 use faultline::ui::app::{App, Mode, Pane};
+use faultline::ui::graphics::Graphics;
 use faultline::ui::images::Images;
 use faultline::ui::keymap::Keymap;
 use faultline::ui::theme::Theme;
@@ -13,7 +14,8 @@ use faultline::ui::triage::Triage;
 use faultline::ui::{handle_event, panes, run_pending_export};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use ratatui_image::picker::{Picker, ProtocolType};
+use ratatui_image::picker::ProtocolType;
+use ratatui_image::FontSize;
 use std::sync::{Arc, OnceLock};
 
 struct World {
@@ -224,9 +226,7 @@ fn export_summary_and_triage_from_the_ui() {
 #[test]
 fn half_block_preview_and_grid() {
     let mut app = app();
-    let mut picker = Picker::halfblocks();
-    picker.set_protocol_type(ProtocolType::Halfblocks);
-    let mut images = Images::synchronous(Some(picker));
+    let mut images = Images::synchronous(Some(Graphics::halfblocks()));
     type_keys(&mut app, "\t");
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(
@@ -247,9 +247,12 @@ fn sixel_and_kitty_previews_carry_their_escape_payloads() {
         (ProtocolType::Kitty, "\x1b_G"),
     ] {
         let mut app = app();
-        let mut picker = Picker::halfblocks();
-        picker.set_protocol_type(protocol);
-        let mut images = Images::synchronous(Some(picker));
+        let graphics = Graphics {
+            kind: protocol,
+            font: FontSize::new(8, 16),
+            tmux: false,
+        };
+        let mut images = Images::synchronous(Some(graphics));
         let screen = render(&mut app, &mut images, 120, 36);
         assert!(
             screen.contains(marker),
@@ -269,7 +272,7 @@ fn missing_images_are_a_message_not_an_error() {
     }
     let mut app = App::new(Arc::new(broken), Some(bank), Triage::in_memory());
     app.set_model(model, false);
-    let mut images = Images::synchronous(Some(Picker::halfblocks()));
+    let mut images = Images::synchronous(Some(Graphics::halfblocks()));
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(screen.contains("cannot open"), "{screen}");
 }
@@ -277,7 +280,7 @@ fn missing_images_are_a_message_not_an_error() {
 #[test]
 fn resizing_to_tiny_sizes_never_panics() {
     let mut app = app();
-    let mut images = Images::synchronous(Some(Picker::halfblocks()));
+    let mut images = Images::synchronous(Some(Graphics::halfblocks()));
     for (w, h) in [(1, 1), (10, 3), (20, 8), (40, 10), (79, 23), (300, 100)] {
         render(&mut app, &mut images, w, h);
         type_keys(&mut app, "?");

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files::{self, write_atomically};
 use crate::report::{self, export, json, Format};
 use crate::ui::config::Config;
-use crate::ui::images::ProtocolChoice;
+use crate::ui::graphics::ProtocolChoice;
 use crate::ui::theme::Theme;
 use crate::ui::{Session, UiOptions};
 use clap::{Args, Parser, Subcommand};
@@ -78,6 +78,19 @@ pub enum Command {
     Intervene(InterveneArgs),
     /// Compute CLIP embeddings of images or captions with ONNX Runtime
     Embed(embed::EmbedArgs),
+    /// What the explorer would use in this terminal (image protocol, tmux, cell size, colours,
+    /// mouse) and why, then a test picture
+    #[command(
+        after_help = "Run it where the explorer shows no pictures, e.g. inside tmux over SSH.\n\nExamples:\n  faultline doctor\n  faultline doctor --image-protocol sixel"
+    )]
+    Doctor(DoctorArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// The protocol to try (auto detects it as the explorer does)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub image_protocol: ProtocolChoice,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -413,6 +426,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => export_command(args),
         Command::Intervene(args) => intervene_command(args),
         Command::Embed(args) => embed::embed_command(args),
+        Command::Doctor(args) => crate::ui::doctor::run(args.image_protocol),
     }
 }
 
@@ -584,17 +598,14 @@ fn explore_command(args: ExploreArgs) -> Result<()> {
 
 /// `faultline DATA ...` means `faultline explore DATA ...`.
 pub fn normalise_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const COMMANDS: [&str; 7] = [
-        "explore",
-        "demo",
-        "report",
-        "export",
-        "intervene",
-        "embed",
-        "help",
-    ];
+    use clap::CommandFactory;
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        if !first.starts_with('-') && !COMMANDS.contains(&first) {
+        // The subcommands clap knows (a new one needs no second list here), and `help`.
+        let command = first == "help"
+            || Cli::command()
+                .get_subcommands()
+                .any(|c| c.get_name() == first);
+        if !first.starts_with('-') && !command {
             args.insert(1, "explore".into());
         }
     }

@@ -600,7 +600,20 @@ impl App {
                     let name = self.dataset.class_names[class as usize].clone();
                     let mark = self.triage.get(&name).and_then(|e| e.mark);
                     let note = self.input.trim().to_string();
-                    self.save_triage(&name, Entry { mark, note });
+                    let saved = if note.is_empty() {
+                        format!("{name}: note cleared")
+                    } else {
+                        format!("{name}: note saved")
+                    };
+                    self.save_triage(
+                        &name,
+                        Entry {
+                            mark,
+                            note,
+                            changed_ms: 0,
+                        },
+                    );
+                    self.status.get_or_insert(saved);
                 }
                 self.mode = Mode::Normal;
             }

@@ -62,12 +62,12 @@ pub fn write(app: &mut App, request: &ExportRequest) -> Result<String> {
                 5,
             );
             let mut text = markdown::render(&report);
-            if !app.triage.entries.is_empty() {
+            if app.triage.marked().next().is_some() {
                 let _ = writeln!(
                     text,
                     "\n## Triage\n\n| class | mark | note |\n|---|---|---|"
                 );
-                for (class, entry) in &app.triage.entries {
+                for (class, entry) in app.triage.marked() {
                     let _ = writeln!(
                         text,
                         "| {} | {} | {} |",

@@ -1,7 +1,5 @@
-//! Inline image previews. The terminal's protocol (kitty, sixel, iTerm2, or half-blocks) is
-//! detected once at start-up with a short timeout, so a terminal or tmux that never answers
-//! costs a fraction of a second, not two. Decoding and resizing run on a worker thread; the UI
-//! draws whatever is ready and a message otherwise. A missing or corrupt image is a message in
+//! Inline image previews, encoded for the protocol `graphics` detected at start-up. Decoding
+//! and resizing run on worker threads; the UI draws whatever is ready and a message otherwise. A missing or corrupt image is a message in
 //! the pane, never an error that ends the app.
 //!
 //! Previews never wait on one another: only regular files are opened (a FIFO or device path is
@@ -9,59 +7,13 @@
 //! and when every worker is busy (an image on a slow disk) another one starts, up to
 //! [`MAX_WORKERS`].
 
-use ratatui::layout::Size;
-use ratatui_image::picker::{Picker, ProtocolType};
+use super::graphics::Graphics;
+use ratatui::layout::{Rect, Size};
 use ratatui_image::protocol::Protocol;
-use ratatui_image::Resize;
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProtocolChoice {
-    Auto,
-    Kitty,
-    Sixel,
-    Iterm2,
-    Halfblocks,
-    None,
-}
-
-/// How long to wait for the terminal to answer the capability query.
-const QUERY_TIMEOUT: Duration = Duration::from_millis(300);
-
-/// The picker for `choice`; None disables previews. Call after the terminal is in raw mode.
-pub fn picker(choice: ProtocolChoice) -> Option<Picker> {
-    match choice {
-        ProtocolChoice::None => return None,
-        // Half-blocks need no font size: never query the terminal for them.
-        ProtocolChoice::Halfblocks => return Some(Picker::halfblocks()),
-        _ => {}
-    }
-    let queried = if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        let options = ratatui_image::picker::cap_parser::QueryStdioOptions {
-            timeout: QUERY_TIMEOUT,
-            ..Default::default()
-        };
-        Picker::from_query_stdio_with_options(options).ok()
-    } else {
-        None
-    };
-    let mut picker = queried.unwrap_or_else(Picker::halfblocks);
-    let forced = match choice {
-        ProtocolChoice::Kitty => Some(ProtocolType::Kitty),
-        ProtocolChoice::Sixel => Some(ProtocolType::Sixel),
-        ProtocolChoice::Iterm2 => Some(ProtocolType::Iterm2),
-        ProtocolChoice::Auto | ProtocolChoice::Halfblocks | ProtocolChoice::None => None,
-    };
-    if let Some(protocol) = forced {
-        picker.set_protocol_type(protocol);
-    }
-    Some(picker)
-}
 
 pub enum ImageState {
     Loading,
@@ -97,13 +49,19 @@ struct QueueState {
 
 /// Previews by (row, width, height), loaded off the UI thread.
 pub struct Images {
-    picker: Option<Picker>,
+    graphics: Option<Graphics>,
     workers: Option<Workers>,
     cache: HashMap<Key, ImageState>,
+    /// What to change for real pictures (tmux passthrough off), said in the preview pane.
+    advice: Option<String>,
+    /// Areas where the terminal drew a picture in the last frame, and in this one so far:
+    /// with sixel or iTerm2 the terminal keeps the pixels until the cells are written again.
+    last_frame: Vec<Rect>,
+    this_frame: Vec<Rect>,
 }
 
 struct Workers {
-    picker: Picker,
+    graphics: Graphics,
     queue: Arc<Queue>,
     done_tx: Sender<(Key, ImageState)>,
     loaded: Receiver<(Key, ImageState)>,
@@ -121,10 +79,10 @@ impl Drop for Workers {
 }
 
 impl Workers {
-    fn new(picker: Picker) -> Workers {
+    fn new(graphics: Graphics) -> Workers {
         let (done_tx, loaded) = channel();
         Workers {
-            picker,
+            graphics,
             queue: Arc::new(Queue {
                 state: Mutex::new(QueueState::default()),
                 wake: Condvar::new(),
@@ -151,7 +109,7 @@ impl Workers {
 
     fn spawn(&self) {
         let queue = self.queue.clone();
-        let picker = self.picker.clone();
+        let graphics = self.graphics;
         let done = self.done_tx.clone();
         std::thread::spawn(move || loop {
             let request = {
@@ -169,7 +127,7 @@ impl Workers {
                 }
             };
             let size = Size::new(request.key.1, request.key.2);
-            let state = load(&picker, &request.path, size);
+            let state = load(&graphics, &request.path, size);
             if done.send((request.key, state)).is_err() {
                 return;
             }
@@ -181,7 +139,7 @@ impl Workers {
 const MAX_SIDE: u32 = 12_000;
 const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
-fn load(picker: &Picker, path: &std::path::Path, size: Size) -> ImageState {
+fn load(graphics: &Graphics, path: &std::path::Path, size: Size) -> ImageState {
     let opened = crate::files::open_regular(path).and_then(|file| {
         image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format()
     });
@@ -198,49 +156,54 @@ fn load(picker: &Picker, path: &std::path::Path, size: Size) -> ImageState {
         Ok(img) => img,
         Err(e) => return ImageState::Failed(format!("cannot decode {}: {e}", path.display())),
     };
-    // Scale, not Fit: small thumbnails should fill the pane too.
-    match picker.new_protocol(decoded, size, Resize::Scale(None)) {
+    match graphics.encode(decoded, size) {
         Ok(protocol) => ImageState::Ready(protocol),
         Err(e) => ImageState::Failed(format!("cannot render {}: {e}", path.display())),
     }
 }
 
 impl Images {
-    /// Decodes on a worker thread.
-    pub fn threaded(picker: Option<Picker>) -> Images {
+    /// Decodes on worker threads.
+    pub fn threaded(graphics: Option<Graphics>) -> Images {
         Images {
-            workers: picker.clone().map(Workers::new),
-            picker,
-            cache: HashMap::new(),
+            workers: graphics.map(Workers::new),
+            ..Images::synchronous(graphics)
         }
     }
 
     /// Decodes on the calling thread (tests: deterministic frames).
-    pub fn synchronous(picker: Option<Picker>) -> Images {
+    pub fn synchronous(graphics: Option<Graphics>) -> Images {
         Images {
-            picker,
+            graphics,
             workers: None,
             cache: HashMap::new(),
+            advice: None,
+            last_frame: Vec::new(),
+            this_frame: Vec::new(),
         }
+    }
+
+    /// Says `advice` in the preview pane (why there are no real pictures, what to change).
+    pub fn with_advice(mut self, advice: Option<String>) -> Images {
+        self.advice = advice;
+        self
+    }
+
+    pub fn advice(&self) -> Option<&str> {
+        self.advice.as_deref()
     }
 
     pub fn enabled(&self) -> bool {
-        self.picker.is_some()
+        self.graphics.is_some()
     }
 
     pub fn protocol_name(&self) -> &'static str {
-        match self.picker.as_ref().map(Picker::protocol_type) {
-            None => "off",
-            Some(ProtocolType::Halfblocks) => "half-blocks",
-            Some(ProtocolType::Sixel) => "sixel",
-            Some(ProtocolType::Kitty) => "kitty",
-            Some(ProtocolType::Iterm2) => "iTerm2",
-        }
+        self.graphics.as_ref().map_or("off", Graphics::name)
     }
 
     /// The preview of `row` at `size`, requesting it if new.
     pub fn get(&mut self, row: usize, path: &std::path::Path, size: Size) -> Option<&ImageState> {
-        let picker = self.picker.as_ref()?;
+        let graphics = self.graphics?;
         let key = (row, size.width, size.height);
         if !self.cache.contains_key(&key) {
             if self.cache.len() > 256 {
@@ -258,11 +221,42 @@ impl Images {
                     }
                     ImageState::Loading
                 }
-                None => load(picker, path, size),
+                None => load(&graphics, path, size),
             };
             self.cache.insert(key, state);
         }
         self.cache.get(&key)
+    }
+
+    /// Whether the terminal draws pictures as pixels over the cells (sixel, iTerm2).
+    pub fn draws_pixels(&self) -> bool {
+        self.graphics.as_ref().is_some_and(Graphics::draws_pixels)
+    }
+
+    /// Records that a picture was drawn over `area` in this frame.
+    pub fn drew(&mut self, area: Rect) {
+        if self.draws_pixels() {
+            self.this_frame.push(area);
+        }
+    }
+
+    /// Whether `area` showed a picture in the last frame (a loading preview leaves it there
+    /// until the next one covers it, instead of flashing a message).
+    pub fn showed(&self, area: Rect) -> bool {
+        self.last_frame.contains(&area)
+    }
+
+    /// Ends a frame: returns the areas whose picture is gone, which the caller must have the
+    /// terminal write again (so their pixels are cleared).
+    pub fn end_frame(&mut self) -> Vec<Rect> {
+        let gone = self
+            .last_frame
+            .iter()
+            .filter(|a| !self.this_frame.contains(a))
+            .copied()
+            .collect();
+        self.last_frame = std::mem::take(&mut self.this_frame);
+        gone
     }
 
     /// Takes finished decodes; true when any arrived (the screen needs a redraw).
@@ -284,7 +278,7 @@ mod tests {
     use super::*;
     use crate::files::mkfifo;
     use std::path::Path;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     /// Waits until none of `rows` is loading; panics after 20 s.
     fn settle(images: &mut Images, requests: &[(usize, &Path)], size: Size) {
@@ -314,7 +308,7 @@ mod tests {
         image::RgbImage::from_pixel(6, 6, image::Rgb([200, 10, 10]))
             .save(&png)
             .unwrap();
-        let mut images = Images::threaded(Some(Picker::halfblocks()));
+        let mut images = Images::threaded(Some(Graphics::halfblocks()));
         let size = Size::new(8, 4);
         let requests = [
             (0, fifo.as_path()),
@@ -346,7 +340,7 @@ mod tests {
         image::RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]))
             .save(&png)
             .unwrap();
-        let workers = Workers::new(Picker::halfblocks());
+        let workers = Workers::new(Graphics::halfblocks());
         // With every worker slot taken and none started, requests wait: queue more than fit.
         let mut dropped = Vec::new();
         {

@@ -5,8 +5,10 @@
 pub mod action;
 pub mod app;
 pub mod config;
+pub mod doctor;
 pub mod export;
 pub mod findings;
+pub mod graphics;
 pub mod images;
 pub mod keymap;
 pub mod panes;
@@ -22,7 +24,8 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use app::{App, FitState};
 use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseEventKind};
-use images::{Images, ProtocolChoice};
+use graphics::{Detection, ProtocolChoice};
+use images::Images;
 use keymap::Keymap;
 use ratatui::backend::Backend;
 use ratatui::Terminal;
@@ -135,6 +138,7 @@ fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     mut session: Session,
     options: UiOptions,
+    detection: Detection,
 ) -> Result<()>
 where
     B::Error: std::fmt::Display,
@@ -147,7 +151,12 @@ where
         app.set_caption_worker(typed_caption::CaptionWorker::spawn(open));
     }
     let (done, fits) = start_fit(&session);
-    let mut images = Images::threaded(images::picker(options.image_protocol));
+    let mut images = Images::threaded(detection.graphics).with_advice(detection.advice);
+    // Keys typed while the terminal was being asked what it can draw count as typed now.
+    for key in detection.typed {
+        handle_event(&mut app, &options.keymap, Event::Key(key));
+        run_pending_export(&mut app);
+    }
     let draw_error = |e: B::Error| Error::Internal(format!("drawing the screen: {e}"));
     let mut dirty = true;
     while !app.quit {
@@ -219,8 +228,10 @@ pub fn run(session: Session, options: UiOptions) -> Result<()> {
         }
         ratatui_hook(info);
     }));
+    // Asked before mouse reporting is on, so the answers are not mixed with mouse reports.
+    let detection = graphics::detect(options.image_protocol, graphics::Environment::current());
     let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
-    let result = event_loop(&mut terminal, session, options);
+    let result = event_loop(&mut terminal, session, options, detection);
     restore_terminal();
     crate::signals::on_signal(None);
     result

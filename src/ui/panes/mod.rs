@@ -146,6 +146,8 @@ pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme
         }
         _ => {}
     }
+    let gone = images.end_frame();
+    preview::clear_pixels(frame, &gone);
     // Keep the page size in step with what the focused list can show.
     let list_height = match app.focus {
         Pane::Classes => parts.classes.height,

@@ -5,6 +5,7 @@ use super::block;
 use crate::ui::app::App;
 use crate::ui::images::{ImageState, Images};
 use crate::ui::theme::Theme;
+use ratatui::buffer::CellDiffOption;
 use ratatui::layout::{Constraint, Layout, Rect, Size};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -22,6 +23,7 @@ fn draw_image(
     if area.width == 0 || area.height == 0 {
         return;
     }
+    let showed = images.showed(area);
     let message = match app.dataset.image(row) {
         None => Some("no image for this row".to_string()),
         Some(path) if !images.enabled() => Some(format!(
@@ -32,6 +34,14 @@ fn draw_image(
         Some(path) => match images.get(row, path, Size::new(area.width, area.height)) {
             Some(ImageState::Ready(protocol)) => {
                 frame.render_widget(Image::new(protocol), area);
+                images.drew(area);
+                None
+            }
+            // The terminal still shows the last picture here: leave it until the next one
+            // covers it, rather than flash a message (and clear the pixels) on every move.
+            Some(ImageState::Loading) if showed => {
+                keep_pixels(frame, area);
+                images.drew(area);
                 None
             }
             Some(ImageState::Loading) => Some("loading…".to_string()),
@@ -49,11 +59,64 @@ fn draw_image(
     }
 }
 
+/// Lines `text` takes when word-wrapped at `width`.
+fn wrapped_height(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let mut lines = 1;
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if used > 0 && used + 1 + len > width {
+            lines += 1;
+            used = 0;
+        }
+        used += if used > 0 { 1 + len } else { len };
+        lines += (used.saturating_sub(1)) / width;
+        used = if used > width { used % width } else { used };
+    }
+    lines as u16
+}
+
+/// Leaves `area`'s cells as the terminal has them (a picture drawn over them).
+fn keep_pixels(frame: &mut Frame, area: Rect) {
+    let buffer = frame.buffer_mut();
+    for position in area.positions() {
+        if let Some(cell) = buffer.cell_mut(position) {
+            cell.set_diff_option(CellDiffOption::Skip);
+        }
+    }
+}
+
+/// Has the terminal write `areas` again, so pictures that are gone from them are cleared;
+/// cells a new picture covers keep its own settings.
+pub fn clear_pixels(frame: &mut Frame, areas: &[Rect]) {
+    let buffer = frame.buffer_mut();
+    for area in areas {
+        for position in area.intersection(buffer.area).positions() {
+            if let Some(cell) = buffer.cell_mut(position) {
+                if cell.diff_option == CellDiffOption::None {
+                    cell.set_diff_option(CellDiffOption::AlwaysUpdate);
+                }
+            }
+        }
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, theme: &Theme) {
     let title = format!("Preview · {}", images.protocol_name());
     let outer = block(title, false, theme);
-    let inner = outer.inner(area);
+    let mut inner = outer.inner(area);
     frame.render_widget(outer, area);
+    if let Some(advice_text) = images.advice().map(str::to_string) {
+        let advice = Paragraph::new(advice_text.clone())
+            .style(theme.hard)
+            .wrap(Wrap { trim: true });
+        let height = wrapped_height(&advice_text, inner.width).min(inner.height / 2);
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
+        frame.render_widget(advice, top);
+        inner = rest;
+    }
     let Some(example) = app.selected_example() else {
         return;
     };
