@@ -19,11 +19,11 @@ use faultline::data::captions::CaptionBank;
 use faultline::data::{Dataset, Embeddings, Ids, Split, SplitSource};
 use faultline::rng::Rng;
 use faultline::ui::app::App;
+use faultline::ui::handle_event;
 use faultline::ui::images::Images;
 use faultline::ui::keymap::Keymap;
 use faultline::ui::theme::Theme;
 use faultline::ui::triage::Triage;
-use faultline::ui::{handle_event, panes};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use rayon::prelude::*;
@@ -243,10 +243,14 @@ impl Frames {
     }
 
     fn draw(&mut self, app: &mut App) {
-        let (images, theme, keymap) = (&mut self.images, &self.theme, &self.keymap);
-        self.terminal
-            .draw(|frame| panes::draw(frame, app, images, theme, keymap))
-            .expect("draw");
+        faultline::ui::draw(
+            &mut self.terminal,
+            app,
+            &mut self.images,
+            &self.theme,
+            &self.keymap,
+        )
+        .expect("draw");
     }
 }
 

@@ -451,25 +451,28 @@ fn the_explorer_scores_a_typed_caption_with_the_real_text_model() {
     let model = faultline::analysis::fit_model(&dataset, &Default::default()).unwrap();
     let mut app = App::new(dataset, None, Triage::in_memory());
     app.set_model(Arc::new(model), false);
+    let (outbox, inbox) = std::sync::mpsc::channel();
     app.set_caption_worker(CaptionWorker::spawn(
         faultline::cli::embed::open_text_model(faultline::cli::embed::TextModelArgs {
             model_dir: fixture().join("separate"),
             ort_lib: None,
         }),
+        outbox,
     ));
-    app.update(faultline::ui::action::Action::TypeCaption);
+    use faultline::ui::action::Action;
+    app.update(Action::TypeCaption);
     for c in "a photo of a white cat".chars() {
-        app.type_char(c);
+        app.update(Action::Insert(c));
     }
-    app.confirm();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    app.update(Action::Confirm);
     while matches!(app.typed.as_ref().unwrap().result, TypedResult::Pending) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no answer from the text model"
-        );
-        app.poll_typed_caption();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        match inbox.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(faultline::ui::workers::Message::Caption(response)) => {
+                app.take_typed_caption(response)
+            }
+            Ok(_) => {}
+            Err(_) => panic!("no answer from the text model"),
+        }
     }
     match app.typed.clone().unwrap().result {
         TypedResult::Scored { score, near, .. } => {

@@ -8,10 +8,12 @@ use faultline::demo::{generate, write_demo, DemoOptions};
 use faultline::ui::app::{App, Mode, Pane};
 use faultline::ui::graphics::Graphics;
 use faultline::ui::images::Images;
+use faultline::ui::input::Input;
 use faultline::ui::keymap::Keymap;
 use faultline::ui::theme::Theme;
 use faultline::ui::triage::Triage;
-use faultline::ui::{handle_event, panes, run_pending_export};
+use faultline::ui::workers::Message;
+use faultline::ui::{handle_event, run_pending_export};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use ratatui_image::picker::ProtocolType;
@@ -83,9 +85,7 @@ fn render(app: &mut App, images: &mut Images, width: u16, height: u16) -> String
     let mut terminal = Terminal::new(backend).unwrap();
     let theme = Theme::default();
     let keymap = Keymap::default();
-    terminal
-        .draw(|frame| panes::draw(frame, app, images, &theme, &keymap))
-        .unwrap();
+    faultline::ui::draw(&mut terminal, app, images, &theme, &keymap).unwrap();
     let buffer = terminal.backend().buffer();
     let mut out = String::new();
     for y in 0..buffer.area.height {
@@ -154,7 +154,7 @@ fn panes_orders_help_and_sort() {
     type_keys(&mut app, "\t");
     assert_eq!(app.focus, Pane::Examples);
     type_keys(&mut app, "jjj");
-    assert_eq!(app.example_cursor, 3);
+    assert_eq!(app.examples.cursor, 3);
     type_keys(&mut app, "o");
     let screen = render(&mut app, &mut no_images(), 100, 30);
     assert!(screen.contains("easiest first"), "{screen}");
@@ -187,7 +187,7 @@ fn export_summary_and_triage_from_the_ui() {
     type_keys(&mut app, "snowy dogs\n");
     type_keys(&mut app, "e3");
     assert!(matches!(app.mode, Mode::ExportPath(_)));
-    app.input = summary.display().to_string();
+    app.input = Input::new(&summary.display().to_string());
     type_keys(&mut app, "\n");
     assert!(
         app.status
@@ -205,12 +205,12 @@ fn export_summary_and_triage_from_the_ui() {
 
     let rows = out.path().join("hard.csv");
     type_keys(&mut app, "e1");
-    app.input = rows.display().to_string();
+    app.input = Input::new(&rows.display().to_string());
     type_keys(&mut app, "\n");
     assert_eq!(std::fs::read_to_string(&rows).unwrap().lines().count(), 101);
 
     type_keys(&mut app, "e1");
-    app.input = out.path().join("missing/dir/x.csv").display().to_string();
+    app.input = Input::new(&out.path().join("missing/dir/x.csv").display().to_string());
     type_keys(&mut app, "\n");
     assert!(
         app.status
@@ -296,7 +296,7 @@ fn long_lists_scroll_to_their_last_row() {
     let mut app = app();
     let mut images = no_images();
     type_keys(&mut app, "\tG");
-    let examples = app.examples().len();
+    let examples = app.example_rows().len();
     assert!(examples > 50, "demo classes have hundreds of test rows");
     let screen = render(&mut app, &mut images, 120, 36);
     // The last rank is on screen and selected; the first is scrolled away.
@@ -304,7 +304,7 @@ fn long_lists_scroll_to_their_last_row() {
         screen.contains(&format!("{examples} ")),
         "rank {examples} not shown:\n{screen}"
     );
-    assert_eq!(app.example_cursor, examples - 1);
+    assert_eq!(app.examples.cursor, examples - 1);
     type_keys(&mut app, "g");
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(!screen.contains(&format!("{examples} ")), "{screen}");
@@ -314,19 +314,18 @@ fn long_lists_scroll_to_their_last_row() {
 fn findings_arrive_from_the_worker_thread() {
     let (dataset, bank, model) = world().app_parts.clone();
     let mut app = App::new(dataset, Some(bank), Triage::in_memory());
-    app.compute_in_background();
+    let (outbox, inbox) = std::sync::mpsc::channel();
+    app.compute_in_background(outbox);
     app.set_model(model, false);
     let mut images = no_images();
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(screen.contains("ranking the test rows"), "{screen}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while app.findings().is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the worker never answered"
-        );
-        app.poll_findings();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        match inbox.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(Message::Findings(class, found)) => app.take_findings(class, found),
+            Ok(_) => {}
+            Err(_) => panic!("the worker never answered"),
+        }
     }
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(!screen.contains("ranking the test rows"), "{screen}");
@@ -341,22 +340,26 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
     app.set_model(model, false);
     // Stands in for the CLIP text tower: the bank's own embedding of the same text.
     let bank_for_worker = bank.clone();
-    let worker = CaptionWorker::spawn(Box::new(move || {
-        let bank = bank_for_worker;
-        let embed: Embedder = Box::new(move |texts: &[String]| {
-            texts
-                .iter()
-                .map(|t| {
-                    bank.texts
-                        .iter()
-                        .position(|b| b == t)
-                        .map(|i| bank.embeddings.row(i).to_vec())
-                        .ok_or_else(|| format!("unknown caption {t}"))
-                })
-                .collect()
-        });
-        Ok(embed)
-    }));
+    let (outbox, inbox) = std::sync::mpsc::channel();
+    let worker = CaptionWorker::spawn(
+        Box::new(move || {
+            let bank = bank_for_worker;
+            let embed: Embedder = Box::new(move |texts: &[String]| {
+                texts
+                    .iter()
+                    .map(|t| {
+                        bank.texts
+                            .iter()
+                            .position(|b| b == t)
+                            .map(|i| bank.embeddings.row(i).to_vec())
+                            .ok_or_else(|| format!("unknown caption {t}"))
+                    })
+                    .collect()
+            });
+            Ok(embed)
+        }),
+        outbox,
+    );
     app.set_caption_worker(worker);
     let mut images = no_images();
     type_keys(&mut app, "/dog\n");
@@ -365,14 +368,12 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
         "dog"
     );
     type_keys(&mut app, "ca photo of a dog in the snow\n");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while matches!(app.typed.as_ref().unwrap().result, TypedResult::Pending) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no answer from the worker"
-        );
-        app.poll_typed_caption();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        match inbox.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(Message::Caption(response)) => app.take_typed_caption(response),
+            Ok(_) => {}
+            Err(_) => panic!("no answer from the worker"),
+        }
     }
     let TypedResult::Scored {
         score,

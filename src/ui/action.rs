@@ -34,31 +34,38 @@ pub enum Action {
     TypeCaption,
     /// Close an overlay or prompt, clear a search.
     Back,
+    // Typing in the search and the prompts (the keymap's text bindings; characters insert).
+    /// Type a character.
+    #[serde(skip_deserializing)]
+    Insert(char),
+    DeleteBack,
+    DeleteWord,
+    ClearInput,
+    CursorLeft,
+    CursorRight,
+    CursorStart,
+    CursorEnd,
+    /// Enter: keep the search, write the export, save the note, score the caption.
+    Confirm,
+    /// Esc in a prompt: leave it (a search keeps nothing).
+    Cancel,
 }
 
 impl Action {
-    /// What the help overlay and hint bar call it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Action::Quit => "quit",
-            Action::Up => "up",
-            Action::Down => "down",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Top => "first",
-            Action::Bottom => "last",
-            Action::NextPane => "next pane",
-            Action::PreviousPane => "previous pane",
-            Action::Search => "search classes",
-            Action::CycleSort => "sort classes",
-            Action::CycleOrder => "hardest/easiest/least confident",
-            Action::ToggleGrid => "thumbnail grid",
-            Action::ToggleHelp => "help",
-            Action::Export => "export",
-            Action::CycleTriage => "triage mark",
-            Action::TriageNote => "triage note",
-            Action::TypeCaption => "score your own caption",
-            Action::Back => "back",
-        }
+    /// Actions of the text bindings (search and prompts), not of the normal keymap.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            Action::Insert(_)
+                | Action::DeleteBack
+                | Action::DeleteWord
+                | Action::ClearInput
+                | Action::CursorLeft
+                | Action::CursorRight
+                | Action::CursorStart
+                | Action::CursorEnd
+                | Action::Confirm
+                | Action::Cancel
+        )
     }
 }

@@ -3,8 +3,10 @@
 
 use super::action::Action;
 use super::findings::Findings;
+use super::input::Input;
 use super::triage::{Entry, Mark, Triage};
 use super::typed_caption::{self, CaptionWorker, TypedCaption, TypedResult};
+use super::workers::Outbox;
 use crate::analysis::direction::Outcome;
 use crate::analysis::findings::{ClassFindings, FindingOptions, Status};
 use crate::analysis::rank::RankedRow;
@@ -15,6 +17,23 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// A list's selected row and the first row its pane shows (the last draw sets the offset).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListState {
+    pub cursor: usize,
+    pub offset: usize,
+}
+
+/// What a draw found out that the next update needs: where each list is scrolled to, and the
+/// focused list's page height.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drawn {
+    pub class_offset: usize,
+    pub example_offset: usize,
+    pub caption_offset: usize,
+    pub page: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -147,29 +166,30 @@ pub struct App {
     pub rows: Vec<ClassRow>,
     /// Class ids shown, after search and sort.
     pub visible: Vec<u32>,
-    pub class_cursor: usize,
+    pub classes: ListState,
+    pub examples: ListState,
+    pub captions: ListState,
     pub sort: SortKey,
-    pub query: String,
+    pub search: Input,
     pub mode: Mode,
     pub focus: Pane,
     pub order: Order,
-    pub example_cursor: usize,
-    pub caption_cursor: usize,
-    /// First row each list shows; drawing keeps the cursor inside the window.
-    pub class_offset: usize,
-    pub example_offset: usize,
-    pub caption_offset: usize,
     pub grid: bool,
-    pub input: String,
+    /// Help overlay scroll.
+    pub help_offset: usize,
+    /// The prompt being typed (note, caption, export path).
+    pub input: Input,
     pub status: Option<String>,
     pub triage: Triage,
     pub pending_export: Option<ExportRequest>,
+    /// The triage changed and should be saved (by a worker in the live explorer).
+    pub pending_triage_save: bool,
     pub quit: bool,
     /// Rows per page in the focused list; the last draw sets it.
     pub page: usize,
     findings: Option<Findings>,
-    /// Compute findings on a worker thread (the live explorer) rather than on demand (tests).
-    background: bool,
+    /// Where workers send results (the live explorer); None computes findings on demand (tests).
+    outbox: Option<Outbox>,
     /// The examples list in the current order, for (class, order).
     ordered: Option<(u32, Order, Arc<Vec<RankedRow>>)>,
     options: FindingOptions,
@@ -177,6 +197,8 @@ pub struct App {
     caption_worker: Option<CaptionWorker>,
     /// The last caption the user typed, and its score once embedded.
     pub typed: Option<TypedCaption>,
+    /// The class the examples and captions lists belong to.
+    shown_class: Option<u32>,
 }
 
 impl App {
@@ -209,29 +231,29 @@ impl App {
             fit: FitState::Running { done: 0, total },
             rows,
             visible: Vec::new(),
-            class_cursor: 0,
+            classes: ListState::default(),
+            examples: ListState::default(),
+            captions: ListState::default(),
             sort: SortKey::Accuracy,
-            query: String::new(),
+            search: Input::default(),
             mode: Mode::Normal,
             focus: Pane::Classes,
             order: Order::Hardest,
-            example_cursor: 0,
-            caption_cursor: 0,
-            class_offset: 0,
-            example_offset: 0,
-            caption_offset: 0,
             grid: false,
-            input: String::new(),
+            help_offset: 0,
+            input: Input::default(),
             status: None,
             triage,
             pending_export: None,
+            pending_triage_save: false,
             quit: false,
             page: 10,
             findings: None,
-            background: false,
+            outbox: None,
             ordered: None,
             caption_worker: None,
             typed: None,
+            shown_class: None,
             options: FindingOptions {
                 top_rows: 100,
                 top_captions: 10,
@@ -248,21 +270,22 @@ impl App {
             row.strength = fit.direction().map(|d| d.cv_balanced_accuracy);
             row.status = Some(crate::analysis::findings::status_of(fit));
         }
-        let findings = if self.background {
-            Findings::threaded
-        } else {
-            Findings::synchronous
-        };
-        self.findings = Some(findings(
+        let (dataset, bank, options) = (
             self.dataset.clone(),
-            model.clone(),
             self.bank.clone(),
             self.options.clone(),
-        ));
+        );
+        self.findings = Some(match &self.outbox {
+            Some(outbox) => {
+                Findings::threaded(dataset, model.clone(), bank, options, outbox.clone())
+            }
+            None => Findings::synchronous(dataset, model.clone(), bank, options),
+        });
         self.ordered = None;
         self.model = Some(model);
         self.fit = FitState::Done { cached };
         self.refresh_visible();
+        self.refresh();
     }
 
     /// Lets the user type captions (the worker holds the text model).
@@ -270,15 +293,9 @@ impl App {
         self.caption_worker = Some(worker);
     }
 
-    /// Takes in an embedded typed caption and scores it; true when the screen should change.
-    pub fn poll_typed_caption(&mut self) -> bool {
-        let Some((class, text, outcome)) = self
-            .caption_worker
-            .as_ref()
-            .and_then(CaptionWorker::try_result)
-        else {
-            return false;
-        };
+    /// Takes in an embedded typed caption and scores it.
+    pub fn take_typed_caption(&mut self, response: typed_caption::Response) {
+        let (class, text, outcome) = response;
         let result = match (outcome, &self.model) {
             (Err(e), _) => TypedResult::Failed(e),
             (Ok(_), None) => TypedResult::Failed("the fit has not finished".into()),
@@ -289,20 +306,22 @@ impl App {
         if let Some(typed) = &mut self.typed {
             if typed.class == class && typed.text == text {
                 typed.result = result;
-                return true;
             }
         }
-        false
     }
 
-    /// Computes findings on a worker thread from the next model on; call before `set_model`.
-    pub fn compute_in_background(&mut self) {
-        self.background = true;
+    /// Computes findings on workers that report to `outbox`, from the next model on; call
+    /// before `set_model`.
+    pub fn compute_in_background(&mut self, outbox: Outbox) {
+        self.outbox = Some(outbox);
     }
 
-    /// Takes in findings the worker finished; true when the screen should be redrawn.
-    pub fn poll_findings(&mut self) -> bool {
-        self.findings.as_mut().is_some_and(Findings::poll)
+    /// Takes in findings a worker finished.
+    pub fn take_findings(&mut self, class: u32, found: Arc<ClassFindings>) {
+        if let Some(findings) = &mut self.findings {
+            findings.insert(class, found);
+        }
+        self.refresh();
     }
 
     pub fn set_fit_failed(&mut self, message: String) {
@@ -310,38 +329,45 @@ impl App {
     }
 
     pub fn selected_class(&self) -> Option<u32> {
-        self.visible.get(self.class_cursor).copied()
+        self.visible.get(self.classes.cursor).copied()
     }
 
-    /// The selected class's findings, computed once and kept; None while the fit or the worker
-    /// is still on it. Also asks for the neighbouring classes, so stepping through the list
-    /// finds them ready.
-    pub fn findings(&mut self) -> Option<Arc<ClassFindings>> {
+    /// The selected class's findings, once computed.
+    pub fn findings(&self) -> Option<&Arc<ClassFindings>> {
         let class = self.selected_class()?;
-        let neighbours = [
-            self.class_cursor.checked_sub(1),
-            Some(self.class_cursor + 1),
-        ];
-        let findings = self.findings.as_mut()?;
-        let found = findings.get(class);
-        for i in neighbours.into_iter().flatten() {
-            if let Some(&c) = self.visible.get(i) {
-                findings.prefetch(c);
+        self.findings.as_ref()?.get(class)
+    }
+
+    /// Asks for what the screen needs next (the selected class's findings, then its
+    /// neighbours', so stepping through the list finds them ready) and sorts the examples
+    /// once they are in. Called after every change; drawing only reads.
+    fn refresh(&mut self) {
+        let cursor = self.classes.cursor;
+        let wanted: Vec<u32> = [cursor + 1, cursor.wrapping_sub(1), cursor]
+            .iter()
+            .filter_map(|&i| self.visible.get(i).copied())
+            .collect();
+        if let Some(findings) = &mut self.findings {
+            // The selected class last: workers take the newest request first.
+            for class in wanted {
+                findings.request(class);
             }
         }
-        found
+        self.refresh_examples();
     }
 
-    /// The examples list in the current order (kept, so redraws do not copy or re-sort it).
-    pub fn examples(&mut self) -> Arc<Vec<RankedRow>> {
-        let Some(findings) = self.findings() else {
-            return Arc::default();
+    /// Sorts the selected class's examples in the current order, once per (class, order).
+    fn refresh_examples(&mut self) {
+        let Some(findings) = self.findings().cloned() else {
+            return;
         };
         let key = (findings.class, self.order);
-        if let Some((class, order, rows)) = &self.ordered {
-            if (*class, *order) == key {
-                return rows.clone();
-            }
+        if self
+            .ordered
+            .as_ref()
+            .is_some_and(|(class, order, _)| (*class, *order) == key)
+        {
+            return;
         }
         let mut rows = findings.ranking.clone();
         match self.order {
@@ -357,27 +383,43 @@ impl App {
                 }
             }
         }
-        let rows = Arc::new(rows);
-        self.ordered = Some((key.0, key.1, rows.clone()));
-        rows
+        self.ordered = Some((key.0, key.1, Arc::new(rows)));
     }
 
-    pub fn selected_example(&mut self) -> Option<RankedRow> {
-        let cursor = self.example_cursor;
-        self.examples().get(cursor).copied()
+    /// The examples list in the current order (empty until the class's findings are in).
+    pub fn example_rows(&self) -> &[RankedRow] {
+        match (&self.ordered, self.findings()) {
+            (Some((class, order, rows)), Some(f)) if *class == f.class && *order == self.order => {
+                rows
+            }
+            _ => &[],
+        }
+    }
+
+    pub fn selected_example(&self) -> Option<RankedRow> {
+        self.example_rows().get(self.examples.cursor).copied()
+    }
+
+    /// Applies what the last draw found (scroll offsets, page height).
+    pub fn drawn(&mut self, drawn: Drawn) {
+        self.classes.offset = drawn.class_offset;
+        self.examples.offset = drawn.example_offset;
+        self.captions.offset = drawn.caption_offset;
+        self.page = drawn.page.max(1);
     }
 
     fn refresh_visible(&mut self) {
         let selected = self.selected_class();
         let matcher = SkimMatcherV2::default();
+        let query = self.search.text();
         let mut scored: Vec<(i64, &ClassRow)> = self
             .rows
             .iter()
             .filter_map(|r| {
-                if self.query.is_empty() {
+                if query.is_empty() {
                     Some((0, r))
                 } else {
-                    matcher.fuzzy_match(&r.name, &self.query).map(|s| (s, r))
+                    matcher.fuzzy_match(&r.name, query).map(|s| (s, r))
                 }
             })
             .collect();
@@ -398,83 +440,87 @@ impl App {
             })
         });
         self.visible = scored.into_iter().map(|(_, r)| r.class).collect();
-        self.class_cursor = selected
+        let cursor = selected
             .and_then(|c| self.visible.iter().position(|&v| v == c))
             .unwrap_or(0);
+        self.select_class(cursor);
     }
 
-    fn list_len(&mut self) -> usize {
-        match self.focus {
-            Pane::Classes => self.visible.len(),
-            Pane::Examples => self.examples().len(),
-            Pane::Captions => self.caption_count(),
+    /// Moves the class cursor; a new class starts its lists at the top.
+    fn select_class(&mut self, cursor: usize) {
+        self.classes.cursor = cursor;
+        let class = self.selected_class();
+        if class != self.shown_class {
+            self.shown_class = class;
+            self.examples = ListState::default();
+            self.captions = ListState::default();
         }
+        self.refresh();
     }
 
-    pub fn caption_count(&mut self) -> usize {
+    pub fn caption_count(&self) -> usize {
         self.findings()
             .and_then(|f| f.captions.as_ref().map(|c| c.ranked.len()))
             .unwrap_or(0)
     }
 
-    fn cursor(&mut self) -> &mut usize {
-        match self.focus {
-            Pane::Classes => &mut self.class_cursor,
-            Pane::Examples => &mut self.example_cursor,
-            Pane::Captions => &mut self.caption_cursor,
-        }
-    }
-
     fn move_cursor(&mut self, to: impl FnOnce(usize, usize) -> usize) {
-        let len = self.list_len();
-        let cursor = self.cursor();
-        *cursor = if len == 0 {
+        let (len, cursor) = match self.focus {
+            Pane::Classes => (self.visible.len(), self.classes.cursor),
+            Pane::Examples => (self.example_rows().len(), self.examples.cursor),
+            Pane::Captions => (self.caption_count(), self.captions.cursor),
+        };
+        let next = if len == 0 {
             0
         } else {
-            to(*cursor, len).min(len - 1)
+            to(cursor, len).min(len - 1)
         };
-        if self.focus == Pane::Classes {
-            self.example_cursor = 0;
-            self.caption_cursor = 0;
+        match self.focus {
+            Pane::Classes => self.select_class(next),
+            Pane::Examples => self.examples.cursor = next,
+            Pane::Captions => self.captions.cursor = next,
         }
     }
 
-    /// Applies one action.
+    /// Applies one action in the current mode. Every (mode, action) pair is spelled out, so a
+    /// new action must be given a meaning (or none) in each mode.
     pub fn update(&mut self, action: Action) {
         self.status = None;
-        match (&self.mode, action) {
-            (_, Action::Quit)
-                if !matches!(
-                    self.mode,
-                    Mode::ExportPath(_) | Mode::Note | Mode::Caption | Mode::Search
-                ) =>
-            {
-                self.quit = true
+        match self.mode.clone() {
+            Mode::Normal => self.normal(action),
+            Mode::Help => self.help(action),
+            Mode::ExportMenu => self.export_menu(action),
+            Mode::Search => self.searching(action),
+            Mode::ExportPath(_) | Mode::Note | Mode::Caption => self.prompt(action),
+        }
+    }
+
+    fn normal(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => {
+                self.help_offset = 0;
+                self.mode = Mode::Help;
             }
-            (Mode::Help, Action::ToggleHelp | Action::Back) => self.mode = Mode::Normal,
-            (Mode::Help, _) => {}
-            (Mode::ExportMenu, Action::Back) => self.mode = Mode::Normal,
-            (Mode::ExportMenu, _) => {}
-            (Mode::Normal, Action::ToggleHelp) => self.mode = Mode::Help,
-            (Mode::Normal, Action::Up) => self.move_cursor(|c, _| c.saturating_sub(1)),
-            (Mode::Normal, Action::Down) => self.move_cursor(|c, _| c + 1),
-            (Mode::Normal, Action::PageUp) => {
+            Action::Up => self.move_cursor(|c, _| c.saturating_sub(1)),
+            Action::Down => self.move_cursor(|c, _| c + 1),
+            Action::PageUp => {
                 let page = self.page.max(1);
                 self.move_cursor(|c, _| c.saturating_sub(page))
             }
-            (Mode::Normal, Action::PageDown) => {
+            Action::PageDown => {
                 let page = self.page.max(1);
                 self.move_cursor(|c, _| c + page)
             }
-            (Mode::Normal, Action::Top) => self.move_cursor(|_, _| 0),
-            (Mode::Normal, Action::Bottom) => self.move_cursor(|_, len| len.saturating_sub(1)),
-            (Mode::Normal, Action::NextPane) => self.focus = self.focus.step(true),
-            (Mode::Normal, Action::PreviousPane) => self.focus = self.focus.step(false),
-            (Mode::Normal, Action::Search) => {
+            Action::Top => self.move_cursor(|_, _| 0),
+            Action::Bottom => self.move_cursor(|_, len| len.saturating_sub(1)),
+            Action::NextPane => self.focus = self.focus.step(true),
+            Action::PreviousPane => self.focus = self.focus.step(false),
+            Action::Search => {
                 self.focus = Pane::Classes;
                 self.mode = Mode::Search;
             }
-            (Mode::Normal, Action::CycleSort) => {
+            Action::CycleSort => {
                 self.sort = match self.sort {
                     SortKey::Accuracy => SortKey::Strength,
                     SortKey::Strength => SortKey::Name,
@@ -483,106 +529,227 @@ impl App {
                 self.refresh_visible();
                 self.status = Some(format!("classes sorted by {}", self.sort.label()));
             }
-            (Mode::Normal, Action::CycleOrder) => {
+            Action::CycleOrder => {
                 self.order = match self.order {
                     Order::Hardest => Order::Easiest,
                     Order::Easiest if self.dataset.confidence.is_some() => Order::LeastConfident,
                     _ => Order::Hardest,
                 };
-                self.example_cursor = 0;
+                self.examples = ListState::default();
+                self.refresh_examples();
                 self.status = Some(format!("examples: {}", self.order.label()));
             }
-            (Mode::Normal, Action::ToggleGrid) => self.grid = !self.grid,
-            (Mode::Normal, Action::Export) => self.mode = Mode::ExportMenu,
-            (Mode::Normal, Action::CycleTriage) => self.cycle_triage(),
-            (Mode::Normal, Action::TriageNote) => {
+            Action::ToggleGrid => self.grid = !self.grid,
+            Action::Export => self.mode = Mode::ExportMenu,
+            Action::CycleTriage => self.cycle_triage(),
+            Action::TriageNote => {
                 if let Some(class) = self.selected_class() {
-                    self.input = self
+                    let note = self
                         .triage
                         .get(&self.dataset.class_names[class as usize])
                         .map(|e| e.note.clone())
                         .unwrap_or_default();
+                    self.input = Input::new(&note);
                     self.mode = Mode::Note;
                 }
             }
-            (Mode::Normal, Action::TypeCaption) => {
+            Action::TypeCaption => {
                 if self.caption_worker.is_none() {
                     self.status = Some(
                         "to score your own captions, start with --model DIR (a CLIP model folder)"
                             .into(),
                     );
                 } else if self.selected_class().is_some() {
-                    self.input = self
-                        .typed
-                        .as_ref()
-                        .filter(|t| Some(t.class) == self.selected_class())
-                        .map(|t| t.text.clone())
-                        .unwrap_or_default();
+                    // Each caption starts empty: the last one is in the Check pane.
+                    self.input = Input::default();
                     self.mode = Mode::Caption;
                 }
             }
-            (Mode::Normal, Action::Back) => {
-                if !self.query.is_empty() {
-                    self.query.clear();
+            Action::Back => {
+                if !self.search.is_empty() {
+                    self.search = Input::default();
                     self.refresh_visible();
                 }
                 self.grid = false;
             }
-            _ => {}
+            Action::Insert(_)
+            | Action::DeleteBack
+            | Action::DeleteWord
+            | Action::ClearInput
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorStart
+            | Action::CursorEnd
+            | Action::Confirm
+            | Action::Cancel => {}
         }
     }
 
-    /// Text typed while searching or in a prompt (keys that are not actions there).
-    pub fn type_char(&mut self, c: char) {
-        match self.mode {
-            Mode::Search => {
-                self.query.push(c);
-                self.class_cursor = 0;
-                self.refresh_visible();
-            }
-            Mode::ExportPath(_) | Mode::Note | Mode::Caption => self.input.push(c),
-            Mode::ExportMenu => {
+    fn help(&mut self, action: Action) {
+        match action {
+            Action::ToggleHelp | Action::Back | Action::Cancel => self.mode = Mode::Normal,
+            Action::Quit => self.quit = true,
+            Action::Down => self.help_offset += 1,
+            Action::Up => self.help_offset = self.help_offset.saturating_sub(1),
+            Action::PageDown => self.help_offset += self.page.max(1),
+            Action::PageUp => self.help_offset = self.help_offset.saturating_sub(self.page.max(1)),
+            Action::Top => self.help_offset = 0,
+            Action::Bottom => self.help_offset = usize::MAX / 2,
+            Action::NextPane
+            | Action::PreviousPane
+            | Action::Search
+            | Action::CycleSort
+            | Action::CycleOrder
+            | Action::ToggleGrid
+            | Action::Export
+            | Action::CycleTriage
+            | Action::TriageNote
+            | Action::TypeCaption
+            | Action::Insert(_)
+            | Action::DeleteBack
+            | Action::DeleteWord
+            | Action::ClearInput
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorStart
+            | Action::CursorEnd
+            | Action::Confirm => {}
+        }
+    }
+
+    fn export_menu(&mut self, action: Action) {
+        match action {
+            Action::Insert(c) => {
                 if let Some(kind) = c
                     .to_digit(10)
                     .and_then(|d| ExportKind::ALL.get((d as usize).wrapping_sub(1)))
                 {
-                    self.input = default_export_path(*kind, self.selected_name());
+                    self.input = Input::new(&default_export_path(*kind, self.selected_name()));
                     self.mode = Mode::ExportPath(*kind);
                 }
             }
-            _ => {}
+            Action::Back | Action::Cancel => self.mode = Mode::Normal,
+            Action::Quit
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::NextPane
+            | Action::PreviousPane
+            | Action::Search
+            | Action::CycleSort
+            | Action::CycleOrder
+            | Action::ToggleGrid
+            | Action::ToggleHelp
+            | Action::Export
+            | Action::CycleTriage
+            | Action::TriageNote
+            | Action::TypeCaption
+            | Action::DeleteBack
+            | Action::DeleteWord
+            | Action::ClearInput
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorStart
+            | Action::CursorEnd
+            | Action::Confirm => {}
         }
     }
 
-    pub fn backspace(&mut self) {
-        match self.mode {
-            Mode::Search => {
-                self.query.pop();
-                self.refresh_visible();
+    /// Typing a class search: the list filters as the query changes.
+    fn searching(&mut self, action: Action) {
+        let before = self.search.clone();
+        match action {
+            Action::Confirm => self.mode = Mode::Normal,
+            Action::Cancel | Action::Back => {
+                self.search = Input::default();
+                self.mode = Mode::Normal;
             }
-            Mode::ExportPath(_) | Mode::Note | Mode::Caption => {
-                self.input.pop();
-            }
-            _ => {}
+            Action::Insert(_)
+            | Action::DeleteBack
+            | Action::DeleteWord
+            | Action::ClearInput
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorStart
+            | Action::CursorEnd => edit(&mut self.search, action),
+            Action::Quit
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::NextPane
+            | Action::PreviousPane
+            | Action::Search
+            | Action::CycleSort
+            | Action::CycleOrder
+            | Action::ToggleGrid
+            | Action::ToggleHelp
+            | Action::Export
+            | Action::CycleTriage
+            | Action::TriageNote
+            | Action::TypeCaption => {}
+        }
+        if self.search.text() != before.text() {
+            self.classes.cursor = 0;
+            self.refresh_visible();
+            self.select_class(0);
         }
     }
 
-    /// Enter: accept the search, write the export, save the note.
-    pub fn confirm(&mut self) {
+    /// Typing a note, a caption or an export path.
+    fn prompt(&mut self, action: Action) {
+        match action {
+            Action::Confirm => self.confirm(),
+            Action::Cancel | Action::Back => self.mode = Mode::Normal,
+            Action::Insert(_)
+            | Action::DeleteBack
+            | Action::DeleteWord
+            | Action::ClearInput
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorStart
+            | Action::CursorEnd => edit(&mut self.input, action),
+            Action::Quit
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::NextPane
+            | Action::PreviousPane
+            | Action::Search
+            | Action::CycleSort
+            | Action::CycleOrder
+            | Action::ToggleGrid
+            | Action::ToggleHelp
+            | Action::Export
+            | Action::CycleTriage
+            | Action::TriageNote
+            | Action::TypeCaption => {}
+        }
+    }
+
+    /// Enter in a prompt: write the export, score the caption, save the note.
+    fn confirm(&mut self) {
         match self.mode.clone() {
-            Mode::Search => self.mode = Mode::Normal,
             Mode::ExportPath(kind) => {
                 if let Some(class) = self.selected_class() {
                     self.pending_export = Some(ExportRequest {
                         kind,
                         class,
-                        path: PathBuf::from(self.input.trim()),
+                        path: PathBuf::from(self.input.text().trim()),
                     });
+                    self.status = Some("exporting…".into());
                 }
-                self.mode = Mode::Normal;
             }
             Mode::Caption => {
-                let text = self.input.trim().to_string();
+                let text = self.input.text().trim().to_string();
                 if let (Some(class), Some(worker), false) =
                     (self.selected_class(), &self.caption_worker, text.is_empty())
                 {
@@ -593,13 +760,12 @@ impl App {
                         result: TypedResult::Pending,
                     });
                 }
-                self.mode = Mode::Normal;
             }
             Mode::Note => {
                 if let Some(class) = self.selected_class() {
                     let name = self.dataset.class_names[class as usize].clone();
                     let mark = self.triage.get(&name).and_then(|e| e.mark);
-                    let note = self.input.trim().to_string();
+                    let note = self.input.text().trim().to_string();
                     let saved = if note.is_empty() {
                         format!("{name}: note cleared")
                     } else {
@@ -615,25 +781,10 @@ impl App {
                     );
                     self.status.get_or_insert(saved);
                 }
-                self.mode = Mode::Normal;
             }
-            _ => {}
+            Mode::Normal | Mode::Search | Mode::Help | Mode::ExportMenu => {}
         }
-    }
-
-    /// Esc in a text mode: leave it (a search keeps nothing).
-    pub fn cancel(&mut self) {
-        match self.mode {
-            Mode::Search => {
-                self.query.clear();
-                self.refresh_visible();
-                self.mode = Mode::Normal;
-            }
-            Mode::ExportPath(_) | Mode::Note | Mode::Caption | Mode::ExportMenu | Mode::Help => {
-                self.mode = Mode::Normal
-            }
-            Mode::Normal => self.update(Action::Back),
-        }
+        self.mode = Mode::Normal;
     }
 
     pub fn is_typing(&self) -> bool {
@@ -663,14 +814,19 @@ impl App {
         }
     }
 
+    /// Records the change at once; the live explorer saves it on a worker (the merge with
+    /// another explorer's saves comes back as a message), tests save here.
     fn save_triage(&mut self, name: &str, entry: Entry) {
-        if let Err(e) = self.triage.set(name, entry) {
+        self.triage.record(name, entry);
+        if self.outbox.is_some() {
+            self.pending_triage_save = true;
+        } else if let Err(e) = self.triage.save() {
             self.status = Some(format!("triage not saved: {e}"));
         }
     }
 
     /// Why the selected class has no ranking, for the examples pane.
-    pub fn unavailable_reason(&mut self) -> Option<String> {
+    pub fn unavailable_reason(&self) -> Option<String> {
         let class = self.selected_class()?;
         match &self.fit {
             FitState::Running { done, total } => {
@@ -690,6 +846,21 @@ impl App {
                 .is_none()
                 .then(|| "ranking the test rows…".into()),
         }
+    }
+}
+
+/// Applies a text-editing action to `input`.
+fn edit(input: &mut Input, action: Action) {
+    match action {
+        Action::Insert(c) => input.insert(c),
+        Action::DeleteBack => input.delete_back(),
+        Action::DeleteWord => input.delete_word(),
+        Action::ClearInput => input.clear_before(),
+        Action::CursorLeft => input.left(),
+        Action::CursorRight => input.right(),
+        Action::CursorStart => input.home(),
+        Action::CursorEnd => input.end(),
+        _ => {}
     }
 }
 

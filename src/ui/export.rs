@@ -2,29 +2,68 @@
 //! summary with the user's triage.
 
 use super::app::{App, ExportKind, ExportRequest};
-use crate::analysis::findings::{all_findings, FindingOptions};
+use super::triage::Triage;
+use crate::analysis::findings::{all_findings, ClassFindings, FindingOptions};
 use crate::analysis::intervene::{training_weights, WeightScheme};
+use crate::analysis::Model;
+use crate::data::captions::CaptionBank;
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::files::write_atomically;
 use crate::report::{export, json, markdown};
 use std::fmt::Write as _;
 use std::io::Write;
+use std::sync::Arc;
 
-pub fn write(app: &mut App, request: &ExportRequest) -> Result<String> {
-    let model = app
+/// What an export needs, taken from the explorer so it can be written on a worker thread
+/// (a summary of 1,000 classes takes a while; the screen must not freeze).
+pub struct ExportJob {
+    request: ExportRequest,
+    dataset: Arc<Dataset>,
+    model: Option<Arc<Model>>,
+    bank: Option<Arc<CaptionBank>>,
+    findings: Option<Arc<ClassFindings>>,
+    triage: Triage,
+}
+
+impl ExportJob {
+    pub fn new(app: &App, request: ExportRequest) -> ExportJob {
+        ExportJob {
+            dataset: app.dataset.clone(),
+            model: app.model.clone(),
+            bank: app.bank.clone(),
+            findings: app.findings().filter(|f| f.class == request.class).cloned(),
+            triage: app.triage.clone(),
+            request,
+        }
+    }
+
+    /// Writes the export; the status line's message either way.
+    pub fn run(&self) -> String {
+        match write(self) {
+            Ok(message) => message,
+            Err(e) => format!("export failed: {e}"),
+        }
+    }
+}
+
+fn write(job: &ExportJob) -> Result<String> {
+    let request = &job.request;
+    let model = job
         .model
         .clone()
         .ok_or_else(|| Error::usage("the fit has not finished yet"))?;
-    let dataset = app.dataset.clone();
+    let dataset = job.dataset.clone();
     let path = &request.path;
     if path.as_os_str().is_empty() {
         return Err(Error::usage("no path given"));
     }
     match request.kind {
         ExportKind::HardestRows => {
-            let findings = app
-                .findings()
-                .ok_or_else(|| Error::usage("no class selected"))?;
+            let findings = job
+                .findings
+                .as_ref()
+                .ok_or_else(|| Error::usage("the class's ranking is not ready yet"))?;
             if findings.ranking.is_empty() {
                 return Err(Error::usage(format!("'{}' has no ranking", findings.name)));
             }
@@ -51,23 +90,23 @@ pub fn write(app: &mut App, request: &ExportRequest) -> Result<String> {
         }
         ExportKind::Summary => {
             let options = FindingOptions::default();
-            let findings = all_findings(&dataset, &model, app.bank.as_deref(), None, &options);
+            let findings = all_findings(&dataset, &model, job.bank.as_deref(), None, &options);
             let report = json::report(
                 &dataset,
                 &model,
-                app.bank.as_deref(),
+                job.bank.as_deref(),
                 &findings,
                 false,
                 10,
                 5,
             );
             let mut text = markdown::render(&report);
-            if app.triage.marked().next().is_some() {
+            if job.triage.marked().next().is_some() {
                 let _ = writeln!(
                     text,
                     "\n## Triage\n\n| class | mark | note |\n|---|---|---|"
                 );
-                for (class, entry) in app.triage.marked() {
+                for (class, entry) in job.triage.marked() {
                     let _ = writeln!(
                         text,
                         "| {} | {} | {} |",

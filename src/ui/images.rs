@@ -8,12 +8,11 @@
 //! [`MAX_WORKERS`].
 
 use super::graphics::Graphics;
+use super::workers::{ImageKey, Message, Outbox, Pool};
 use ratatui::layout::{Rect, Size};
 use ratatui_image::protocol::Protocol;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex};
 
 pub enum ImageState {
     Loading,
@@ -26,31 +25,17 @@ struct Request {
     path: PathBuf,
 }
 
-type Key = (usize, u16, u16);
+type Key = ImageKey;
 
 /// Decoder threads at most; one stuck on a slow file leaves the others working.
 pub const MAX_WORKERS: usize = 6;
 /// Requests waiting at most; older ones (rows scrolled past) are dropped.
 const MAX_WAITING: usize = 32;
 
-/// Requests shared with the workers: newest last, and how many workers wait for one.
-struct Queue {
-    state: Mutex<QueueState>,
-    wake: Condvar,
-}
-
-#[derive(Default)]
-struct QueueState {
-    waiting: Vec<Request>,
-    idle: usize,
-    workers: usize,
-    closed: bool,
-}
-
 /// Previews by (row, width, height), loaded off the UI thread.
 pub struct Images {
     graphics: Option<Graphics>,
-    workers: Option<Workers>,
+    workers: Option<Pool<Request>>,
     cache: HashMap<Key, ImageState>,
     /// What to change for real pictures (tmux passthrough off), said in the preview pane.
     advice: Option<String>,
@@ -58,81 +43,6 @@ pub struct Images {
     /// with sixel or iTerm2 the terminal keeps the pixels until the cells are written again.
     last_frame: Vec<Rect>,
     this_frame: Vec<Rect>,
-}
-
-struct Workers {
-    graphics: Graphics,
-    queue: Arc<Queue>,
-    done_tx: Sender<(Key, ImageState)>,
-    loaded: Receiver<(Key, ImageState)>,
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        self.queue
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .closed = true;
-        self.queue.wake.notify_all();
-    }
-}
-
-impl Workers {
-    fn new(graphics: Graphics) -> Workers {
-        let (done_tx, loaded) = channel();
-        Workers {
-            graphics,
-            queue: Arc::new(Queue {
-                state: Mutex::new(QueueState::default()),
-                wake: Condvar::new(),
-            }),
-            done_tx,
-            loaded,
-        }
-    }
-
-    /// Queues `request` (newest first); returns the keys of requests dropped to make room.
-    fn submit(&self, request: Request) -> Vec<Key> {
-        let mut state = self.queue.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.waiting.push(request);
-        let excess = state.waiting.len().saturating_sub(MAX_WAITING);
-        let dropped = state.waiting.drain(..excess).map(|r| r.key).collect();
-        if state.idle == 0 && state.workers < MAX_WORKERS {
-            state.workers += 1;
-            self.spawn();
-        }
-        drop(state);
-        self.queue.wake.notify_one();
-        dropped
-    }
-
-    fn spawn(&self) {
-        let queue = self.queue.clone();
-        let graphics = self.graphics;
-        let done = self.done_tx.clone();
-        std::thread::spawn(move || loop {
-            let request = {
-                let mut state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
-                loop {
-                    if state.closed {
-                        return;
-                    }
-                    if let Some(request) = state.waiting.pop() {
-                        break request;
-                    }
-                    state.idle += 1;
-                    state = queue.wake.wait(state).unwrap_or_else(|e| e.into_inner());
-                    state.idle -= 1;
-                }
-            };
-            let size = Size::new(request.key.1, request.key.2);
-            let state = load(&graphics, &request.path, size);
-            if done.send((request.key, state)).is_err() {
-                return;
-            }
-        });
-    }
 }
 
 /// Largest picture decoded; bigger files (or decompression bombs) are refused with a message.
@@ -163,10 +73,15 @@ fn load(graphics: &Graphics, path: &std::path::Path, size: Size) -> ImageState {
 }
 
 impl Images {
-    /// Decodes on worker threads.
-    pub fn threaded(graphics: Option<Graphics>) -> Images {
+    /// Decodes on worker threads; finished previews arrive in `outbox` as [`Message::Image`].
+    pub fn threaded(graphics: Option<Graphics>, outbox: Outbox) -> Images {
         Images {
-            workers: graphics.map(Workers::new),
+            workers: graphics.map(|graphics| {
+                Pool::new(MAX_WORKERS, MAX_WAITING, outbox, move |r: Request| {
+                    let size = Size::new(r.key.1, r.key.2);
+                    Some(Message::Image(r.key, load(&graphics, &r.path, size)))
+                })
+            }),
             ..Images::synchronous(graphics)
         }
     }
@@ -216,8 +131,8 @@ impl Images {
                         path: path.to_path_buf(),
                     });
                     // Asked again when the user comes back to them.
-                    for key in dropped {
-                        self.cache.remove(&key);
+                    for request in dropped {
+                        self.cache.remove(&request.key);
                     }
                     ImageState::Loading
                 }
@@ -259,17 +174,9 @@ impl Images {
         gone
     }
 
-    /// Takes finished decodes; true when any arrived (the screen needs a redraw).
-    pub fn poll(&mut self) -> bool {
-        let Some(rx) = self.workers.as_ref().map(|w| &w.loaded) else {
-            return false;
-        };
-        let mut any = false;
-        while let Ok((key, state)) = rx.try_recv() {
-            self.cache.insert(key, state);
-            any = true;
-        }
-        any
+    /// Takes in a finished decode.
+    pub fn insert(&mut self, key: ImageKey, state: ImageState) {
+        self.cache.insert(key, state);
     }
 }
 
@@ -278,24 +185,28 @@ mod tests {
     use super::*;
     use crate::files::mkfifo;
     use std::path::Path;
-    use std::time::{Duration, Instant};
+    use std::sync::mpsc::{channel, Receiver};
+    use std::time::Duration;
 
-    /// Waits until none of `rows` is loading; panics after 20 s.
-    fn settle(images: &mut Images, requests: &[(usize, &Path)], size: Size) {
-        let start = Instant::now();
-        loop {
-            images.poll();
-            let loading = requests.iter().any(|(row, path)| {
-                matches!(images.get(*row, path, size), Some(ImageState::Loading))
-            });
-            if !loading {
-                return;
+    /// Takes in decodes until none of `requests` is loading; panics after 20 s.
+    fn settle(
+        images: &mut Images,
+        inbox: &Receiver<Message>,
+        requests: &[(usize, &Path)],
+        size: Size,
+    ) {
+        for (row, path) in requests {
+            images.get(*row, path, size);
+        }
+        while requests
+            .iter()
+            .any(|(row, path)| matches!(images.get(*row, path, size), Some(ImageState::Loading)))
+        {
+            match inbox.recv_timeout(Duration::from_secs(20)) {
+                Ok(Message::Image(key, state)) => images.insert(key, state),
+                Ok(_) => {}
+                Err(_) => panic!("a preview never loaded"),
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "a preview never loaded"
-            );
-            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -308,17 +219,15 @@ mod tests {
         image::RgbImage::from_pixel(6, 6, image::Rgb([200, 10, 10]))
             .save(&png)
             .unwrap();
-        let mut images = Images::threaded(Some(Graphics::halfblocks()));
+        let (outbox, inbox) = channel();
+        let mut images = Images::threaded(Some(Graphics::halfblocks()), outbox);
         let size = Size::new(8, 4);
         let requests = [
             (0, fifo.as_path()),
             (1, Path::new("/dev/zero")),
             (2, png.as_path()),
         ];
-        for (row, path) in requests {
-            images.get(row, path, size);
-        }
-        settle(&mut images, &requests, size);
+        settle(&mut images, &inbox, &requests, size);
         match images.get(0, &fifo, size) {
             Some(ImageState::Failed(m)) => assert!(m.contains("FIFO"), "{m}"),
             _ => panic!("the FIFO was not refused"),
@@ -331,34 +240,5 @@ mod tests {
             images.get(2, &png, size),
             Some(ImageState::Ready(_))
         ));
-    }
-
-    #[test]
-    fn requests_scrolled_past_are_dropped_and_asked_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let png = dir.path().join("a.png");
-        image::RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]))
-            .save(&png)
-            .unwrap();
-        let workers = Workers::new(Graphics::halfblocks());
-        // With every worker slot taken and none started, requests wait: queue more than fit.
-        let mut dropped = Vec::new();
-        {
-            let mut state = workers.queue.state.lock().unwrap();
-            state.workers = MAX_WORKERS;
-        }
-        for row in 0..MAX_WAITING + 5 {
-            dropped.extend(workers.submit(Request {
-                key: (row, 1, 1),
-                path: png.clone(),
-            }));
-        }
-        assert_eq!(dropped, (0..5).map(|r| (r, 1, 1)).collect::<Vec<_>>());
-        let state = workers.queue.state.lock().unwrap();
-        assert_eq!(
-            state.waiting.last().unwrap().key.0,
-            MAX_WAITING + 4,
-            "newest last, taken first"
-        );
     }
 }

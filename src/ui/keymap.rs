@@ -2,6 +2,7 @@
 //! (`[keys]` table: `"ctrl-e" = "export"`).
 
 use super::action::Action;
+use super::app::Mode;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,6 +69,8 @@ impl Key {
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
             "space" => KeyCode::Char(' '),
+            "backspace" => KeyCode::Backspace,
+            "delete" => KeyCode::Delete,
             _ => {
                 // Single characters keep their case from the original text ("G" vs "g").
                 let original = &text[text.len() - rest.len()..];
@@ -105,17 +108,40 @@ impl Key {
             KeyCode::PageDown => out.push_str("pgdn"),
             KeyCode::Home => out.push_str("home"),
             KeyCode::End => out.push_str("end"),
+            KeyCode::Backspace => out.push_str("backspace"),
             other => out.push_str(&format!("{other:?}").to_lowercase()),
         }
         out
     }
 }
 
+/// Normal-mode bindings (the config file can change them) and the text bindings of the search
+/// and the prompts, where any other character types itself.
 #[derive(Debug, Clone)]
 pub struct Keymap {
     /// In priority order for hints: a user's bindings first, then the defaults.
     bindings: Vec<(Key, Action)>,
+    text: Vec<(Key, Action)>,
 }
+
+pub const TEXT_BINDINGS: &[(&str, Action)] = &[
+    ("enter", Action::Confirm),
+    ("esc", Action::Cancel),
+    ("ctrl-c", Action::Cancel),
+    ("backspace", Action::DeleteBack),
+    ("ctrl-h", Action::DeleteBack),
+    ("ctrl-w", Action::DeleteWord),
+    ("alt-backspace", Action::DeleteWord),
+    ("ctrl-u", Action::ClearInput),
+    ("left", Action::CursorLeft),
+    ("ctrl-b", Action::CursorLeft),
+    ("right", Action::CursorRight),
+    ("ctrl-f", Action::CursorRight),
+    ("home", Action::CursorStart),
+    ("ctrl-a", Action::CursorStart),
+    ("end", Action::CursorEnd),
+    ("ctrl-e", Action::CursorEnd),
+];
 
 pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("q", Action::Quit),
@@ -152,15 +178,20 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
 
 impl Default for Keymap {
     fn default() -> Self {
-        let bindings = DEFAULT_BINDINGS
-            .iter()
-            .map(|(k, a)| (Key::parse(k).expect("default keys parse"), *a))
-            .collect();
-        Keymap { bindings }
+        let parse = |list: &[(&str, Action)]| {
+            list.iter()
+                .map(|(k, a)| (Key::parse(k).expect("default keys parse"), *a))
+                .collect()
+        };
+        Keymap {
+            bindings: parse(DEFAULT_BINDINGS),
+            text: parse(TEXT_BINDINGS),
+        }
     }
 }
 
 impl Keymap {
+    /// The normal-mode action of `event`.
     pub fn action(&self, event: KeyEvent) -> Option<Action> {
         let key = Key::from_event(event);
         self.bindings
@@ -169,8 +200,37 @@ impl Keymap {
             .map(|(_, a)| *a)
     }
 
+    /// What `event` does in `mode`: in the search and the prompts, the text bindings, and any
+    /// other character types itself; in the export menu, characters choose.
+    pub fn action_in(&self, mode: &Mode, event: KeyEvent) -> Option<Action> {
+        let typing = matches!(
+            mode,
+            Mode::Search | Mode::ExportPath(_) | Mode::Note | Mode::Caption | Mode::ExportMenu
+        );
+        if !typing {
+            return self.action(event);
+        }
+        let key = Key::from_event(event);
+        if let Some((_, action)) = self.text.iter().find(|(k, _)| *k == key) {
+            return Some(*action);
+        }
+        match event.code {
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                Some(Action::Insert(c))
+            }
+            _ => None,
+        }
+    }
+
     /// Adds or replaces bindings; an unknown key name is an error naming it.
     pub fn bind(&mut self, key: &str, action: Action) -> Result<(), String> {
+        if action.is_text() {
+            return Err(format!("'{key}': text-editing actions cannot be bound"));
+        }
         let parsed = Key::parse(key).ok_or_else(|| format!("unknown key '{key}'"))?;
         self.bindings.retain(|(k, _)| *k != parsed);
         self.bindings.insert(0, (parsed, action));
@@ -179,8 +239,12 @@ impl Keymap {
 
     /// The keys bound to `action`, most prominent first, for hints and help.
     pub fn keys_for(&self, action: Action) -> Vec<String> {
-        self.bindings
-            .iter()
+        let list = if action.is_text() {
+            &self.text
+        } else {
+            &self.bindings
+        };
+        list.iter()
             .filter(|(_, a)| *a == action)
             .map(|(k, _)| k.label())
             .collect()

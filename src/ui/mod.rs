@@ -1,40 +1,45 @@
 //! The explorer: a keyboard-driven TUI over the analysis core. State lives in `app` (tested
-//! without a terminal), drawing in `panes`, keys in `keymap`; fitting and image decoding run on
-//! worker threads so the UI never waits on them.
+//! without a terminal) and changes only through actions and messages; `panes` draws it without
+//! changing it; keys map to actions through `keymap` and the command table in `commands`.
+//! Everything that happens (keys, fit progress, findings, previews, typed captions, exports,
+//! triage saves) arrives on one channel from `workers`, which the loop blocks on.
 
 pub mod action;
 pub mod app;
+pub mod commands;
 pub mod config;
 pub mod doctor;
 pub mod export;
 pub mod findings;
 pub mod graphics;
 pub mod images;
+pub mod input;
 pub mod keymap;
 pub mod panes;
 pub mod theme;
 pub mod triage;
 pub mod typed_caption;
+pub mod workers;
 
 use crate::analysis::cache::{fit_cached_with_progress, CacheUse};
 use crate::analysis::direction::FitOptions;
-use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use app::{App, FitState};
-use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{Event, KeyEventKind, MouseEventKind};
 use graphics::{Detection, ProtocolChoice};
 use images::Images;
 use keymap::Keymap;
 use ratatui::backend::Backend;
 use ratatui::Terminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::channel;
 use std::sync::Arc;
 use std::time::Duration;
 use theme::Theme;
 use triage::Triage;
+use workers::{Message, Outbox, Pool};
 
 /// What the explorer looks at.
 pub struct Session {
@@ -52,70 +57,45 @@ pub struct UiOptions {
     pub image_protocol: ProtocolChoice,
 }
 
-type FitResult = Result<(Model, CacheUse)>;
-
-/// Starts the fit on a worker thread; progress is counted in the returned counter.
-pub fn start_fit(session: &Session) -> (Arc<AtomicUsize>, Receiver<FitResult>) {
+/// Fits on a worker thread; progress and the model arrive in `outbox`.
+pub fn start_fit(session: &Session, outbox: Outbox) {
     let done = Arc::new(AtomicUsize::new(0));
-    let (tx, rx) = channel();
+    let finished = Arc::new(AtomicBool::new(false));
     let dataset = session.dataset.clone();
     let options = session.fit_options.clone();
     let use_cache = session.use_cache;
-    let counter = done.clone();
+    let (counter, fit_finished, fit_outbox) = (done.clone(), finished.clone(), outbox.clone());
     std::thread::spawn(move || {
-        let _ = tx.send(fit_cached_with_progress(
-            &dataset, &options, use_cache, &counter,
-        ));
+        let result = fit_cached_with_progress(&dataset, &options, use_cache, &counter);
+        fit_finished.store(true, Ordering::Relaxed);
+        let _ = fit_outbox.send(Message::Fitted(Box::new(result)));
     });
-    (done, rx)
-}
-
-/// Applies a finished fit (or its progress) to the app; true when something changed.
-pub fn poll_fit(app: &mut App, done: &AtomicUsize, rx: &Receiver<FitResult>) -> bool {
-    match rx.try_recv() {
-        Ok(Ok((model, cache))) => {
-            app.set_model(Arc::new(model), cache == CacheUse::Hit);
-            true
-        }
-        Ok(Err(e)) => {
-            app.set_fit_failed(e.to_string());
-            true
-        }
-        Err(_) => {
-            if let FitState::Running { done: shown, total } = app.fit {
-                let now = done.load(Ordering::Relaxed).min(total);
-                if now != shown {
-                    app.fit = FitState::Running { done: now, total };
-                    return true;
+    // The count is kept by the fit's threads; this one passes changes on, ten times a second.
+    std::thread::spawn(move || {
+        let mut shown = 0;
+        while !finished.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = done.load(Ordering::Relaxed);
+            if now != shown {
+                shown = now;
+                if outbox.send(Message::FitProgress(now)).is_err() {
+                    return;
                 }
             }
-            false
         }
-    }
+    });
 }
 
-/// Routes one terminal event to the app.
+/// Routes one terminal event to the app: keys through the mode's bindings, the mouse wheel as
+/// up and down.
 pub fn handle_event(app: &mut App, keymap: &Keymap, event: Event) {
     match event {
         Event::Key(key) if key.kind == KeyEventKind::Press => {
-            if app.is_typing() {
-                match key.code {
-                    KeyCode::Enter => app.confirm(),
-                    KeyCode::Esc => app.cancel(),
-                    KeyCode::Backspace => app.backspace(),
-                    KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                        app.cancel()
-                    }
-                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                        app.type_char(c)
-                    }
-                    _ => {}
-                }
-            } else if let Some(action) = keymap.action(key) {
+            if let Some(action) = keymap.action_in(&app.mode, key) {
                 app.update(action);
             }
         }
-        Event::Mouse(mouse) => match mouse.kind {
+        Event::Mouse(mouse) if !app.is_typing() => match mouse.kind {
             MouseEventKind::ScrollDown => app.update(action::Action::Down),
             MouseEventKind::ScrollUp => app.update(action::Action::Up),
             _ => {}
@@ -124,14 +104,51 @@ pub fn handle_event(app: &mut App, keymap: &Keymap, event: Event) {
     }
 }
 
-/// Performs an export the app asked for, reporting the outcome in the status line.
+/// Takes in one message: terminal input or finished work.
+pub fn apply(app: &mut App, images: &mut Images, keymap: &Keymap, message: Message) {
+    match message {
+        Message::Terminal(event) => handle_event(app, keymap, event),
+        Message::FitProgress(done) => {
+            if let FitState::Running { total, .. } = app.fit {
+                app.fit = FitState::Running {
+                    done: done.min(total),
+                    total,
+                };
+            }
+        }
+        Message::Fitted(result) => match *result {
+            Ok((model, cache)) => app.set_model(Arc::new(model), cache == CacheUse::Hit),
+            Err(e) => app.set_fit_failed(e.to_string()),
+        },
+        Message::Findings(class, found) => app.take_findings(class, found),
+        Message::Image(key, state) => images.insert(key, state),
+        Message::Caption(response) => app.take_typed_caption(response),
+        Message::Exported(status) => app.status = Some(status),
+        Message::TriageSaved(Ok(saved)) => app.triage.absorb(saved),
+        Message::TriageSaved(Err(e)) => app.status = Some(format!("triage not saved: {e}")),
+    }
+}
+
+/// Performs an export the app asked for on this thread, reporting the outcome in the status
+/// line (tests; the explorer hands exports to a worker).
 pub fn run_pending_export(app: &mut App) {
     if let Some(request) = app.pending_export.take() {
-        app.status = Some(match export::write(app, &request) {
-            Ok(message) => message,
-            Err(e) => format!("export failed: {e}"),
-        });
+        app.status = Some(export::ExportJob::new(app, request).run());
     }
+}
+
+/// Draws one frame and applies what it found out (scroll offsets, page height).
+pub fn draw<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    images: &mut Images,
+    theme: &Theme,
+    keymap: &Keymap,
+) -> std::result::Result<(), B::Error> {
+    let mut drawn = app::Drawn::default();
+    terminal.draw(|frame| drawn = panes::draw(frame, app, images, theme, keymap))?;
+    app.drawn(drawn);
+    Ok(())
 }
 
 fn event_loop<B: Backend>(
@@ -143,48 +160,65 @@ fn event_loop<B: Backend>(
 where
     B::Error: std::fmt::Display,
 {
+    let (outbox, inbox) = channel();
     let triage = Triage::load(&session.dataset);
     let text_model = session.text_model.take();
     let mut app = App::new(session.dataset.clone(), session.bank.clone(), triage);
-    app.compute_in_background();
+    app.compute_in_background(outbox.clone());
     if let Some(open) = text_model {
-        app.set_caption_worker(typed_caption::CaptionWorker::spawn(open));
+        app.set_caption_worker(typed_caption::CaptionWorker::spawn(open, outbox.clone()));
     }
-    let (done, fits) = start_fit(&session);
-    let mut images = Images::threaded(detection.graphics).with_advice(detection.advice);
+    start_fit(&session, outbox.clone());
+    let mut images =
+        Images::threaded(detection.graphics, outbox.clone()).with_advice(detection.advice);
+    let exports = Pool::new(1, usize::MAX, outbox.clone(), |job: export::ExportJob| {
+        Some(Message::Exported(job.run()))
+    });
+    // The newest copy of the triage holds every change before it: older waiting saves go.
+    let saves = Pool::new(1, 1, outbox.clone(), |mut triage: Triage| {
+        Some(Message::TriageSaved(
+            triage.save().map(|()| triage).map_err(|e| e.to_string()),
+        ))
+    });
+    let hand_off = |app: &mut App| {
+        if let Some(request) = app.pending_export.take() {
+            exports.submit(export::ExportJob::new(app, request));
+        }
+        if std::mem::take(&mut app.pending_triage_save) {
+            saves.submit(app.triage.clone());
+        }
+    };
     // Keys typed while the terminal was being asked what it can draw count as typed now.
     for key in detection.typed {
         handle_event(&mut app, &options.keymap, Event::Key(key));
-        run_pending_export(&mut app);
+        hand_off(&mut app);
     }
+    workers::read_terminal(outbox.clone());
+    drop(outbox);
     let draw_error = |e: B::Error| Error::Internal(format!("drawing the screen: {e}"));
-    let mut dirty = true;
     while !app.quit {
-        dirty |= poll_fit(&mut app, &done, &fits);
-        dirty |= images.poll();
-        dirty |= app.poll_findings();
-        dirty |= app.poll_typed_caption();
-        if dirty {
-            terminal
-                .draw(|frame| {
-                    panes::draw(
-                        frame,
-                        &mut app,
-                        &mut images,
-                        &options.theme,
-                        &options.keymap,
-                    )
-                })
-                .map_err(draw_error)?;
-            dirty = false;
-            simulate_panic();
+        draw(
+            terminal,
+            &mut app,
+            &mut images,
+            &options.theme,
+            &options.keymap,
+        )
+        .map_err(draw_error)?;
+        simulate_panic();
+        // Blocks until something happens; then takes in everything else that is waiting, so
+        // a burst of decoded previews costs one frame.
+        let Ok(message) = inbox.recv() else {
+            break;
+        };
+        apply(&mut app, &mut images, &options.keymap, message);
+        for message in inbox.try_iter() {
+            apply(&mut app, &mut images, &options.keymap, message);
+            if app.quit {
+                break;
+            }
         }
-        if event::poll(Duration::from_millis(50)).map_err(|e| Error::Internal(e.to_string()))? {
-            let event = event::read().map_err(|e| Error::Internal(e.to_string()))?;
-            handle_event(&mut app, &options.keymap, event);
-            run_pending_export(&mut app);
-            dirty = true;
-        }
+        hand_off(&mut app);
     }
     Ok(())
 }

@@ -134,7 +134,13 @@ impl Triage {
     }
 
     /// Sets the class's entry and saves, merged with what other explorers saved meanwhile.
-    pub fn set(&mut self, class: &str, mut entry: Entry) -> Result<()> {
+    pub fn set(&mut self, class: &str, entry: Entry) -> Result<()> {
+        self.record(class, entry);
+        self.save()
+    }
+
+    /// Sets the class's entry in memory, stamped as the newest change; `save` writes it.
+    pub fn record(&mut self, class: &str, mut entry: Entry) {
         let newest = self
             .entries
             .values()
@@ -143,10 +149,16 @@ impl Triage {
             .unwrap_or(0);
         entry.changed_ms = now_ms().max(newest + 1);
         self.entries.insert(class.to_string(), entry);
-        self.save()
     }
 
-    fn save(&mut self) -> Result<()> {
+    /// Takes in a copy saved elsewhere (a worker's merge with the file): its newer entries.
+    pub fn absorb(&mut self, saved: Triage) {
+        self.merge(saved);
+    }
+
+    /// Writes the entries, merged under the lock with what other explorers saved meanwhile;
+    /// afterwards this copy holds the merge.
+    pub fn save(&mut self) -> Result<()> {
         let Some(path) = self.path.clone() else {
             return Ok(());
         };

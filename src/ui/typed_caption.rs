@@ -3,13 +3,13 @@
 //! selected class's failure direction and checked on the nearest test images: the class's, and
 //! the whole dataset's through an index the worker builds on first use.
 
+use super::workers::{Message, Outbox, Pool};
 use crate::analysis::captions::{reference_text, score_text};
 use crate::analysis::check::{accuracy_near, summarize_nearest, NearestAccuracy, NearestInDataset};
 use crate::analysis::index::CosineIndex;
 use crate::analysis::Model;
 use crate::data::{available_memory, Dataset, Split};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Embeds texts; returns one vector per text. Boxed so tests can stand in for a model.
 pub type Embedder = Box<dyn FnMut(&[String]) -> Result<Vec<Vec<f32>>, String> + Send>;
@@ -33,11 +33,13 @@ pub struct Embedded {
     pub across: Option<Result<NearestInDataset, String>>,
 }
 
-type Response = (u32, String, Result<Embedded, String>);
+/// The class, the caption, and its embedding (or why not).
+pub type Response = (u32, String, Result<Embedded, String>);
 
+/// Embeds typed captions on a worker thread; the newest caption wins (older ones waiting are
+/// dropped), results arrive as [`Message::Caption`].
 pub struct CaptionWorker {
-    requests: Sender<Request>,
-    results: Receiver<Response>,
+    pool: Pool<Request>,
 }
 
 /// The test rows of one dataset, indexed for whole-dataset search.
@@ -80,69 +82,74 @@ impl SearchIndex {
     }
 }
 
-impl CaptionWorker {
-    pub fn spawn(open: OpenEmbedder) -> CaptionWorker {
-        let (requests, inbox) = channel::<Request>();
-        let (outbox, results) = channel();
-        std::thread::spawn(move || {
-            let mut embedder: Result<Embedder, String> =
-                Err("the text model is not loaded yet".into());
-            let mut open = Some(open);
-            let mut search: Option<SearchIndex> = None;
-            for request in inbox {
-                if let Some(open) = open.take() {
-                    embedder = open();
-                }
-                let outcome = match &mut embedder {
-                    Err(e) => Err(e.clone()),
-                    Ok(embed) => embed(&request.texts).and_then(|mut v| {
-                        if v.len() != 2 {
-                            return Err("the text model returned the wrong number of rows".into());
-                        }
-                        let reference = v.pop().expect("two rows");
-                        let text = v.pop().expect("two rows");
-                        let dataset = &request.dataset;
-                        // A caption of the wrong dimension fails in `score` with its reason.
-                        let across = (text.len() == dataset.dim()).then(|| {
-                            let index = SearchIndex::of(&mut search, dataset, available_memory())?;
-                            let rows: Vec<usize> = index
-                                .nearest(dataset, &text, request.k)
-                                .into_iter()
-                                .map(|(_, row)| row)
-                                .collect();
-                            summarize_nearest(dataset, &rows)
-                                .ok_or_else(|| "the dataset has no test rows".to_string())
-                        });
-                        Ok(Embedded {
-                            text,
-                            reference,
-                            across,
-                        })
-                    }),
-                };
-                let [text, _] = request.texts;
-                if outbox.send((request.class, text, outcome)).is_err() {
-                    return;
-                }
-            }
+/// What the worker keeps between captions: the text model, opened on first use, and the
+/// whole-dataset index, built on first use.
+struct WorkerState {
+    open: Option<OpenEmbedder>,
+    embedder: Result<Embedder, String>,
+    search: Option<SearchIndex>,
+}
+
+impl WorkerState {
+    fn embed(&mut self, request: &Request) -> Result<Embedded, String> {
+        if let Some(open) = self.open.take() {
+            self.embedder = open();
+        }
+        let embed = self.embedder.as_mut().map_err(|e| e.clone())?;
+        let mut v = embed(&request.texts)?;
+        if v.len() != 2 {
+            return Err("the text model returned the wrong number of rows".into());
+        }
+        let reference = v.pop().expect("two rows");
+        let text = v.pop().expect("two rows");
+        let dataset = &request.dataset;
+        // A caption of the wrong dimension fails in `score` with its reason.
+        let across = (text.len() == dataset.dim()).then(|| {
+            let index = SearchIndex::of(&mut self.search, dataset, available_memory())?;
+            let rows: Vec<usize> = index
+                .nearest(dataset, &text, request.k)
+                .into_iter()
+                .map(|(_, row)| row)
+                .collect();
+            summarize_nearest(dataset, &rows)
+                .ok_or_else(|| "the dataset has no test rows".to_string())
         });
-        CaptionWorker { requests, results }
+        Ok(Embedded {
+            text,
+            reference,
+            across,
+        })
+    }
+}
+
+impl CaptionWorker {
+    pub fn spawn(open: OpenEmbedder, outbox: Outbox) -> CaptionWorker {
+        let state = Mutex::new(WorkerState {
+            open: Some(open),
+            embedder: Err("the text model is not loaded yet".into()),
+            search: None,
+        });
+        let pool = Pool::new(1, 1, outbox, move |request: Request| {
+            let outcome = state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .embed(&request);
+            let [text, _] = request.texts;
+            Some(Message::Caption((request.class, text, outcome)))
+        });
+        CaptionWorker { pool }
     }
 
     /// Asks for the caption and the class's reference caption, and the caption's `k` nearest
     /// test images in `dataset`.
     pub fn request(&self, dataset: &Arc<Dataset>, class: u32, text: &str, k: usize) {
         let class_name = &dataset.class_names[class as usize];
-        let _ = self.requests.send(Request {
+        self.pool.submit(Request {
             class,
             texts: [text.to_string(), reference_text(class_name)],
             dataset: dataset.clone(),
             k,
         });
-    }
-
-    pub fn try_result(&self) -> Option<Response> {
-        self.results.try_recv().ok()
     }
 }
 

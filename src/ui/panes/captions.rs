@@ -11,7 +11,8 @@ use ratatui::Frame;
 /// How many captions at each end are called hard and easy.
 const TOP: usize = 5;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+/// Returns the list's scroll offset.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Pane::Captions;
     let findings = app.findings();
     let Some(scores) = findings.as_ref().and_then(|f| f.captions.as_ref()) else {
@@ -29,11 +30,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
                 .block(block("Captions", focused, theme)),
             area,
         );
-        return;
+        return app.captions.offset;
     };
     let n = scores.ranked.len();
-    let cursor = app.caption_cursor.min(n.saturating_sub(1));
-    let window = super::visible_window(&mut app.caption_offset, n, cursor, area);
+    let cursor = app.captions.cursor.min(n.saturating_sub(1));
+    let window = super::visible_window(app.captions.offset, n, cursor, area);
     let first = window.start;
     let rows: Vec<Row> = scores.ranked[window]
         .iter()
@@ -74,4 +75,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     .block(block(title, focused, theme));
     let mut state = TableState::default().with_selected(Some(cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
+    first
 }

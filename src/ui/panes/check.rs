@@ -18,7 +18,7 @@ fn bar<'a>(label: &'a str, value: f64, colour: ratatui::style::Color) -> Bar<'a>
         .style(Style::default().fg(colour))
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let outer = block("Check", false, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);

@@ -19,12 +19,17 @@ pub(crate) fn status_symbol(status: Option<Status>) -> &'static str {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
-    let title = if app.mode == Mode::Search || !app.query.is_empty() {
+/// Returns the list's scroll offset.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
+    let title = if app.mode == Mode::Search || !app.search.is_empty() {
+        let (before, after) = app.search.split();
         let cursor = if app.mode == Mode::Search { "▏" } else { "" };
         Line::from(vec![
             Span::raw(format!("Classes {}/{} ", app.visible.len(), app.rows.len())),
-            Span::styled(format!("/{}{cursor}", app.query), theme.accent),
+            Span::styled(
+                format!("/{}{cursor}{}", super::shown(before), super::shown(after)),
+                theme.accent,
+            ),
         ])
     } else {
         Line::from(format!("Classes · {}", app.sort.label()))
@@ -32,9 +37,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     // Errors and SVM strength need room; narrow screens keep name and accuracy.
     let wide = area.width >= 34;
     let window = visible_window(
-        &mut app.class_offset,
+        app.classes.offset,
         app.visible.len(),
-        app.class_cursor,
+        app.classes.cursor,
         area,
     );
     let first = window.start;
@@ -100,6 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
         .row_highlight_style(theme.selection)
         .block(block(title, app.focus == Pane::Classes, theme));
     let mut state = TableState::default()
-        .with_selected((!app.visible.is_empty()).then_some(app.class_cursor - first));
+        .with_selected((!app.visible.is_empty()).then_some(app.classes.cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
+    first
 }

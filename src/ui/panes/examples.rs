@@ -8,7 +8,8 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
+/// Returns the list's scroll offset.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Pane::Examples;
     let title = format!("Examples · {}", app.order.label());
     if let Some(reason) = app.unavailable_reason() {
@@ -16,14 +17,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             .style(theme.muted)
             .wrap(Wrap { trim: true });
         frame.render_widget(text.block(block(title, focused, theme)), area);
-        return;
+        return app.examples.offset;
     }
-    let examples = app.examples();
-    let dataset = app.dataset.clone();
+    let examples = app.example_rows();
+    let dataset = &app.dataset;
     let window = super::visible_window(
-        &mut app.example_offset,
+        app.examples.offset,
         examples.len(),
-        app.example_cursor,
+        app.examples.cursor,
         area,
     );
     let first = window.start;
@@ -76,6 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     .row_highlight_style(theme.selection)
     .block(block(title, focused, theme));
     let mut state = TableState::default()
-        .with_selected((!examples.is_empty()).then_some(app.example_cursor - first));
+        .with_selected((!examples.is_empty()).then_some(app.examples.cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
+    first
 }

@@ -1,35 +1,14 @@
 //! The `?` overlay (generated from the keymap) and the prompts.
 
-use crate::ui::action::Action;
 use crate::ui::app::{App, ExportKind, Mode};
+use crate::ui::commands::{self, Command};
+use crate::ui::input::Input;
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
-
-const HELP_ACTIONS: [Action; 19] = [
-    Action::Up,
-    Action::Down,
-    Action::PageUp,
-    Action::PageDown,
-    Action::Top,
-    Action::Bottom,
-    Action::NextPane,
-    Action::PreviousPane,
-    Action::Search,
-    Action::CycleSort,
-    Action::CycleOrder,
-    Action::ToggleGrid,
-    Action::Export,
-    Action::CycleTriage,
-    Action::TriageNote,
-    Action::TypeCaption,
-    Action::Back,
-    Action::ToggleHelp,
-    Action::Quit,
-];
 
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -41,35 +20,120 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap) {
-    let mut lines = vec![
-        Line::from("faultline ranks each class's test images along its failure direction."),
-        Line::from("✓ fitted  ~ no coherent failure mode  – skipped  … fitting"),
-        Line::from("triage marks: ! confirmed  = not a problem  + needs data"),
-        Line::from(""),
-    ];
-    for action in HELP_ACTIONS {
-        let keys = keymap.keys_for(action).join(" ");
-        lines.push(Line::from(vec![
-            Span::styled(format!("{keys:>18}  "), theme.accent),
-            Span::raw(action.describe()),
-        ]));
+/// The keys of `command` as the keymap has them: "j ↓ / k ↑" for a pair.
+pub(crate) fn keys_of(command: &Command, keymap: &Keymap) -> String {
+    let keys = keymap.keys_for(command.action).join(" ");
+    match command.pair {
+        Some(pair) => format!("{keys} / {}", keymap.keys_for(pair).join(" ")),
+        None => keys,
+    }
+}
+
+/// The help overlay, made from the command table and the keymap; it wraps to the screen and
+/// scrolls (`app.help_offset`).
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Keymap) {
+    let width = area.width.saturating_sub(4).clamp(20, 96);
+    let text_width = usize::from(width.saturating_sub(2)).max(10);
+    let keys_width = commands::NORMAL
+        .iter()
+        .map(|c| keys_of(c, keymap).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(text_width / 2);
+    let mut lines: Vec<Line> = Vec::new();
+    for paragraph in [
+        "faultline ranks each class's test images along its failure direction: the SVM's normal, fitted on the val rows to tell the model's right answers from its wrong ones.",
+        "Status: ✓ fitted · ~ no coherent failure mode · – skipped · … fitting. Triage: ! confirmed · = not a problem · + needs data.",
+    ] {
+        lines.extend(wrap(paragraph, text_width).into_iter().map(Line::from));
+        lines.push(Line::from(""));
+    }
+    for command in commands::NORMAL {
+        let keys = keys_of(command, keymap);
+        let help_width = text_width.saturating_sub(keys_width + 2).max(8);
+        for (i, text) in wrap(command.help, help_width).into_iter().enumerate() {
+            let keys = if i == 0 { keys.as_str() } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{keys:>keys_width$}  "), theme.accent),
+                Span::raw(text),
+            ]));
+        }
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "press ? or esc to close",
-        theme.muted,
-    )));
-    let popup = centred(area, 64, lines.len() as u16 + 2);
+    lines.extend(
+        wrap(
+            "In the search and the prompts: enter confirms, esc cancels, ctrl-u clears before the cursor, ctrl-w deletes a word, ←/→ move the cursor. ↑/↓ scroll this help; ? or esc closes it.",
+            text_width,
+        )
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, theme.muted))),
+    );
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let visible = usize::from(height.saturating_sub(2));
+    let offset = app.help_offset.min(lines.len().saturating_sub(visible));
+    let title = if lines.len() > visible {
+        format!(
+            " Help · {}-{} of {} ",
+            offset + 1,
+            (offset + visible).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Help ".to_string()
+    };
+    let popup = centred(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).style(theme.base).block(
-            Block::bordered()
-                .title(" Help ")
-                .border_style(theme.border_focused),
-        ),
+        Paragraph::new(lines)
+            .scroll((offset as u16, 0))
+            .style(theme.base)
+            .block(
+                Block::bordered()
+                    .title(title)
+                    .border_style(theme.border_focused),
+            ),
         popup,
     );
+}
+
+/// `text` in lines of at most `width` characters, broken between words (a longer word is cut).
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let cut: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(cut);
+        }
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The prompt's text with the cursor drawn where it is.
+fn typed<'a>(input: &Input, theme: &Theme) -> Line<'a> {
+    let (before, after) = input.split();
+    Line::from(vec![
+        Span::raw(super::shown(before)),
+        Span::styled("▏", theme.accent),
+        Span::raw(super::shown(after)),
+    ])
 }
 
 pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -95,10 +159,13 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             " Export to ",
             vec![
                 Line::from(kind.label()),
-                Line::from(vec![
-                    Span::styled("path: ", theme.muted),
-                    Span::raw(format!("{}▏", app.input)),
-                ]),
+                Line::from(
+                    [
+                        vec![Span::styled("path: ", theme.muted)],
+                        typed(&app.input, theme).spans,
+                    ]
+                    .concat(),
+                ),
                 Line::from(Span::styled("enter write · esc cancel", theme.muted)),
             ],
         ),
@@ -112,8 +179,11 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                             .map_or("", |c| app.dataset.class_names[c as usize].as_str())
                     )
                 )),
-                Line::from(format!("{}▏", app.input)),
-                Line::from(Span::styled("enter save · esc cancel", theme.muted)),
+                typed(&app.input, theme),
+                Line::from(Span::styled(
+                    "enter save · esc cancel · ctrl-u clear",
+                    theme.muted,
+                )),
             ],
         ),
         Mode::Caption => (
@@ -124,7 +194,7 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     super::shown(app.selected_name()),
                     super::shown(app.selected_name())
                 )),
-                Line::from(format!("{}▏", app.input)),
+                typed(&app.input, theme),
                 Line::from(Span::styled(
                     "enter score it against the failure direction · esc cancel",
                     theme.muted,

@@ -1,7 +1,7 @@
 //! The key-hint bar: what the keys do here and now.
 
-use crate::ui::action::Action;
-use crate::ui::app::{App, FitState, Mode, Pane};
+use crate::ui::app::{App, FitState, Mode};
+use crate::ui::commands::{self, Hint};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
 use ratatui::layout::Rect;
@@ -9,50 +9,62 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-/// (keys, description) pairs for the current context.
+/// (priority, (keys, label)) for the current mode and focus, from the command table, in
+/// table order.
+fn prioritised(app: &App, keymap: &Keymap) -> Vec<(u8, (String, String))> {
+    let mut shown = Vec::new();
+    if app.mode == Mode::ExportMenu {
+        shown.push((10, ("1-3".to_string(), "choose".to_string())));
+    } else if app.is_typing() {
+        let what = if app.mode == Mode::Search {
+            "filter classes"
+        } else {
+            "text"
+        };
+        shown.push((9, ("type".to_string(), what.to_string())));
+    }
+    let first = |a| keymap.keys_for(a).first().cloned().unwrap_or_default();
+    for command in commands::for_mode(&app.mode) {
+        let priority = match command.hint {
+            Hint::Always(p) => p,
+            Hint::In(pane, p) if pane == app.focus => p,
+            Hint::None | Hint::In(..) => continue,
+        };
+        let keys = match command.pair {
+            Some(pair) => format!("{}/{}", first(command.action), first(pair)),
+            None => first(command.action),
+        };
+        shown.push((priority, (keys, command.label.to_string())));
+    }
+    shown
+}
+
+/// (keys, label) pairs for the current mode and focus.
 pub fn hints(app: &App, keymap: &Keymap) -> Vec<(String, String)> {
-    let key = |a: Action| keymap.keys_for(a).first().cloned().unwrap_or_default();
-    let pair = |a: Action, text: &str| (key(a), text.to_string());
-    match app.mode {
-        Mode::Search => vec![
-            ("type".into(), "filter classes".into()),
-            ("enter".into(), "keep".into()),
-            ("esc".into(), "clear".into()),
-        ],
-        Mode::Help => vec![pair(Action::ToggleHelp, "close help")],
-        Mode::ExportMenu => vec![
-            ("1-3".into(), "choose".into()),
-            ("esc".into(), "cancel".into()),
-        ],
-        Mode::ExportPath(_) | Mode::Note | Mode::Caption => vec![
-            ("enter".into(), "confirm".into()),
-            ("esc".into(), "cancel".into()),
-        ],
-        Mode::Normal => {
-            let mut h = vec![
-                (
-                    format!("{}/{}", key(Action::Down), key(Action::Up)),
-                    "move".to_string(),
-                ),
-                pair(Action::NextPane, "pane"),
-            ];
-            match app.focus {
-                Pane::Classes => {
-                    h.push(pair(Action::Search, "search"));
-                    h.push(pair(Action::CycleSort, "sort"));
-                }
-                Pane::Examples => {
-                    h.push(pair(Action::CycleOrder, "order"));
-                    h.push(pair(Action::ToggleGrid, "grid"));
-                }
-                Pane::Captions => {}
-            }
-            h.push(pair(Action::CycleTriage, "triage"));
-            h.push(pair(Action::Export, "export"));
-            h.push(pair(Action::ToggleHelp, "help"));
-            h.push(pair(Action::Quit, "quit"));
-            h
+    prioritised(app, keymap)
+        .into_iter()
+        .map(|(_, h)| h)
+        .collect()
+}
+
+/// The hints that fit in `width`, dropping the least important first (the last of equals).
+fn fitting(app: &App, keymap: &Keymap, width: usize) -> Vec<(String, String)> {
+    let mut hints = prioritised(app, keymap);
+    loop {
+        let used: usize = hints
+            .iter()
+            .map(|(_, (k, t))| k.chars().count() + t.chars().count() + 3)
+            .sum();
+        if used <= width || hints.is_empty() {
+            return hints.into_iter().map(|(_, h)| h).collect();
         }
+        let weakest = hints
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, (p, _))| (*p, usize::MAX - i))
+            .map(|(i, _)| i)
+            .expect("not empty");
+        hints.remove(weakest);
     }
 }
 
@@ -69,7 +81,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Ke
             theme.warning,
         ));
     }
-    for (keys, text) in hints(app, keymap) {
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    for (keys, text) in fitting(app, keymap, usize::from(area.width).saturating_sub(used)) {
         spans.push(Span::styled(keys, theme.accent));
         spans.push(Span::styled(format!(" {text}  "), theme.muted));
     }

@@ -8,7 +8,7 @@ mod help;
 mod hints;
 mod preview;
 
-use super::app::{App, Mode, Pane};
+use super::app::{App, Drawn, Mode, Pane};
 use super::images::Images;
 use super::keymap::Keymap;
 use super::theme::Theme;
@@ -24,21 +24,17 @@ pub use hints::hints;
 /// with `cursor` on screen. Keeps the previous `offset` while the cursor stays visible, the way
 /// ratatui's `TableState` scrolls, but only the shown rows are ever built: a class with 500,000
 /// test rows draws as fast as one with ten.
-pub(crate) fn visible_window(
-    offset: &mut usize,
-    len: usize,
-    cursor: usize,
-    area: Rect,
-) -> Range<usize> {
+pub(crate) fn visible_window(offset: usize, len: usize, cursor: usize, area: Rect) -> Range<usize> {
     let height = (area.height.saturating_sub(3) as usize).max(1);
     let cursor = cursor.min(len.saturating_sub(1));
-    if cursor < *offset {
-        *offset = cursor;
-    } else if cursor >= *offset + height {
-        *offset = cursor + 1 - height;
+    let mut offset = offset;
+    if cursor < offset {
+        offset = cursor;
+    } else if cursor >= offset + height {
+        offset = cursor + 1 - height;
     }
-    *offset = (*offset).min(len.saturating_sub(height));
-    *offset..(*offset + height).min(len)
+    offset = offset.min(len.saturating_sub(height));
+    offset..(offset + height).min(len)
 }
 
 /// A decision value or caption score, readable at any scale: at small C the SVM's w (and so
@@ -121,11 +117,25 @@ pub fn layout(area: Rect) -> Layout5 {
     }
 }
 
-pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme, keymap: &Keymap) {
+/// Draws the whole screen from `app` without changing it; returns where the lists are scrolled
+/// and the focused list's page height, for the next update. `images` is the preview cache
+/// (drawing asks it for previews it has not decoded yet).
+pub fn draw(
+    frame: &mut Frame,
+    app: &App,
+    images: &mut Images,
+    theme: &Theme,
+    keymap: &Keymap,
+) -> Drawn {
     let area = frame.area();
     frame.buffer_mut().set_style(area, theme.base);
     let parts = layout(area);
-    classes::draw(frame, parts.classes, app, theme);
+    let mut drawn = Drawn {
+        class_offset: classes::draw(frame, parts.classes, app, theme),
+        example_offset: app.examples.offset,
+        caption_offset: app.captions.offset,
+        page: app.page,
+    };
     if app.grid {
         let grid_area = Rect {
             width: parts.examples.width + parts.preview.width,
@@ -133,14 +143,14 @@ pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme
         };
         preview::draw_grid(frame, grid_area, app, images, theme);
     } else {
-        examples::draw(frame, parts.examples, app, theme);
+        drawn.example_offset = examples::draw(frame, parts.examples, app, theme);
         preview::draw(frame, parts.preview, app, images, theme);
     }
-    captions::draw(frame, parts.captions, app, theme);
+    drawn.caption_offset = captions::draw(frame, parts.captions, app, theme);
     check::draw(frame, parts.check, app, theme);
     hints::draw(frame, parts.hints, app, theme, keymap);
     match app.mode {
-        Mode::Help => help::draw(frame, area, theme, keymap),
+        Mode::Help => help::draw(frame, area, app, theme, keymap),
         Mode::ExportMenu | Mode::ExportPath(_) | Mode::Note | Mode::Caption => {
             help::draw_prompt(frame, area, app, theme)
         }
@@ -154,5 +164,6 @@ pub fn draw(frame: &mut Frame, app: &mut App, images: &mut Images, theme: &Theme
         Pane::Examples => parts.examples.height,
         Pane::Captions => parts.captions.height,
     };
-    app.page = list_height.saturating_sub(3).max(1) as usize;
+    drawn.page = list_height.saturating_sub(3).max(1) as usize;
+    drawn
 }

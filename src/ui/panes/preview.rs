@@ -102,7 +102,7 @@ pub fn clear_pixels(frame: &mut Frame, areas: &[Rect]) {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme: &Theme) {
     let title = format!("Preview · {}", images.protocol_name());
     let outer = block(title, false, theme);
     let mut inner = outer.inner(area);
@@ -148,7 +148,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, t
 }
 
 /// K hardest on the left, K easiest on the right, as many as fit.
-pub fn draw_grid(frame: &mut Frame, area: Rect, app: &mut App, images: &mut Images, theme: &Theme) {
+pub fn draw_grid(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme: &Theme) {
     let outer = block(
         "Grid · hardest (left) vs easiest (right) test images",
         true,
