@@ -105,7 +105,7 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
     );
 
     tmux.run(&["send-keys", "-t", "fl", "/", "c", "a", "t", "Enter"]);
-    let screen = tmux.wait_for("a photo of a white cat");
+    let screen = tmux.wait_for("…white cat on the grass");
     assert!(screen.contains("/cat"), "{screen}");
     tmux.run(&["send-keys", "-t", "fl", "?"]);
     tmux.wait_for("search classes");

@@ -49,6 +49,89 @@ impl Status {
     }
 }
 
+/// Why a class's ranking should not be read as a finding, or read with care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaveatKind {
+    /// CV balanced accuracy below the chance threshold: the errors look unstructured.
+    NoCoherentFailureMode,
+    /// The model's own confidence finds the class's errors clearly better than the direction.
+    WeakerThanConfidence,
+    /// The chosen C is the smallest or largest of the grid.
+    EdgeOfCGrid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Caveat {
+    pub kind: CaveatKind,
+    /// One sentence saying what and why, with the numbers.
+    pub text: String,
+    /// The same in a few words, for a narrow screen.
+    pub short: String,
+}
+
+/// How much worse (error-rate points among the K hardest) the direction must be than the
+/// confidence baseline to be called weaker.
+const WEAKER_BY: f64 = 0.10;
+
+fn caveats(fit: &ClassFit, baseline: &[BaselineRow]) -> Vec<Caveat> {
+    let Some(d) = fit.direction() else {
+        return Vec::new();
+    };
+    let mut caveats = Vec::new();
+    if !d.coherent {
+        caveats.push(Caveat {
+            kind: CaveatKind::NoCoherentFailureMode,
+            text: format!(
+                "no coherent failure mode: CV balanced accuracy {:.3} is below the chance threshold {:.3}, so this ranking is not a finding",
+                d.cv_balanced_accuracy, d.chance_threshold
+            ),
+            short: format!(
+                "no coherent failure mode (CV {:.2} < chance {:.2})",
+                d.cv_balanced_accuracy, d.chance_threshold
+            ),
+        });
+    }
+    // Judged at K = 50 (the check's K), or the largest K below it the class fills.
+    let weaker = baseline.iter().rfind(|b| b.k <= 50).and_then(|b| {
+        let conf = b.confidence_error_rate?;
+        (conf - b.svm_error_rate >= WEAKER_BY).then_some((b.k, b.svm_error_rate, conf))
+    });
+    if let Some((k, svm, conf)) = weaker {
+        caveats.push(Caveat {
+            kind: CaveatKind::WeakerThanConfidence,
+            text: format!(
+                "weaker than the model's confidence: {:.0}% of the {k} least confident test images are errors, {:.0}% of the direction's {k} hardest",
+                conf * 100.0,
+                svm * 100.0
+            ),
+            short: format!(
+                "confidence finds errors better: {:.0}% vs {:.0}% in the {k} hardest",
+                conf * 100.0,
+                svm * 100.0
+            ),
+        });
+    }
+    let grid = d.cv.iter().map(|s| s.c);
+    let (low, high) = grid.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+        (lo.min(c), hi.max(c))
+    });
+    if d.cv.len() > 1 && (d.c == low || d.c == high) {
+        let side = if d.c == low { "smallest" } else { "largest" };
+        caveats.push(Caveat {
+            kind: CaveatKind::EdgeOfCGrid,
+            text: format!(
+                "C = {} is the {side} in the grid ({}..{}): the cross-validation wanted to go further; try a wider --c-grid",
+                crate::report::c_value(d.c),
+                crate::report::c_value(low),
+                crate::report::c_value(high)
+            ),
+            short: format!("C = {} at the grid's edge", crate::report::c_value(d.c)),
+        });
+    }
+    caveats
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub hard_caption: String,
@@ -73,11 +156,32 @@ pub struct ClassFindings {
     pub baseline: Vec<BaselineRow>,
     /// The whole test ranking, hardest first (empty when skipped).
     pub ranking: Vec<RankedRow>,
+    /// The spread (standard deviation) of the test rows' decision values: the unit of the
+    /// scale-free score. None without a ranking or when every row scores the same.
+    pub spread: Option<f64>,
     pub captions: Option<CaptionScores>,
     pub check: Option<Check>,
+    /// Why this class's ranking is not a finding, or should be read with care.
+    pub caveats: Vec<Caveat>,
 }
 
 impl ClassFindings {
+    /// True when the ranking is worth reading as a failure mode: fitted, coherent, and not
+    /// beaten by the model's own confidence.
+    pub fn is_finding(&self) -> bool {
+        self.status == Status::Fitted
+            && !self
+                .caveats
+                .iter()
+                .any(|c| c.kind == CaveatKind::WeakerThanConfidence)
+    }
+
+    /// `value` (a decision value or a caption score) in units of the class's spread: the same
+    /// at any C (the SVM's scale cancels), so -2 means "two spreads towards the errors".
+    pub fn sigma(&self, value: f64) -> Option<f64> {
+        self.spread.map(|s| value / s)
+    }
+
     pub fn hardest(&self, n: usize) -> &[RankedRow] {
         &self.ranking[..n.min(self.ranking.len())]
     }
@@ -85,6 +189,22 @@ impl ClassFindings {
     pub fn easiest(&self, n: usize) -> Vec<RankedRow> {
         self.ranking.iter().rev().take(n).copied().collect()
     }
+}
+
+/// Population standard deviation of the ranking's decision values (f64, two passes).
+fn spread(ranking: &[RankedRow]) -> Option<f64> {
+    if ranking.is_empty() {
+        return None;
+    }
+    let n = ranking.len() as f64;
+    let mean = ranking.iter().map(|r| r.decision_value).sum::<f64>() / n;
+    let variance = ranking
+        .iter()
+        .map(|r| (r.decision_value - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let spread = variance.sqrt();
+    (spread.is_finite() && spread > 0.0).then_some(spread)
 }
 
 pub fn status_of(fit: &ClassFit) -> Status {
@@ -122,6 +242,7 @@ pub fn class_findings(
         error_prediction(&truth, &predicted)
     });
     let baseline_rows = baseline(dataset, &ranking, &BASELINE_KS);
+    let spread = spread(&ranking);
     let captions = match (bank, fit.direction()) {
         (Some(bank), Some(direction)) => {
             score_captions(bank, class, &name, &model.standardizer, direction)
@@ -149,7 +270,9 @@ pub fn class_findings(
             class_accuracy: test_accuracy?,
         })
     });
+    let caveats = caveats(&fit, &baseline_rows);
     ClassFindings {
+        caveats,
         class,
         name,
         status: status_of(&fit),
@@ -161,6 +284,7 @@ pub fn class_findings(
         test_metrics,
         baseline: baseline_rows,
         ranking,
+        spread,
         captions,
         check,
     }

@@ -4,7 +4,7 @@
 use crate::analysis::captions::Reference;
 use crate::analysis::cv::CvScore;
 use crate::analysis::direction::Outcome;
-use crate::analysis::findings::{Check, ClassFindings, Status};
+use crate::analysis::findings::{Caveat, Check, ClassFindings, Status};
 use crate::analysis::metrics::ErrorPrediction;
 use crate::analysis::rank::{BaselineRow, RankedRow};
 use crate::analysis::Model;
@@ -87,12 +87,16 @@ pub struct SvmSummary {
 pub struct CaptionOut {
     pub text: String,
     pub score: f64,
+    /// `score` in units of the class's decision spread (null when it has none).
+    pub sigma: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct RowOut {
     pub id: Id,
     pub decision_value: f64,
+    /// `decision_value` in units of the class's decision spread.
+    pub sigma: Option<f64>,
     pub correct: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
@@ -108,11 +112,15 @@ pub struct ClassReport {
     pub name: String,
     pub status: Status,
     pub reason: Option<String>,
+    /// Why the ranking is not a finding or should be read with care (empty when neither).
+    pub caveats: Vec<Caveat>,
     pub counts: Counts,
     pub accuracy: Accuracy,
     pub svm: Option<SvmSummary>,
     pub test_metrics: Option<ErrorPrediction>,
     pub baseline: Vec<BaselineRow>,
+    /// Standard deviation of the test rows' decision values: the unit of every `sigma`.
+    pub decision_spread: Option<f64>,
     pub reference_caption: Option<Reference>,
     pub hard_captions: Vec<CaptionOut>,
     pub easy_captions: Vec<CaptionOut>,
@@ -121,11 +129,12 @@ pub struct ClassReport {
     pub easiest: Vec<RowOut>,
 }
 
-pub fn row_out(dataset: &Dataset, ranked: &RankedRow) -> RowOut {
+pub fn row_out(dataset: &Dataset, ranked: &RankedRow, spread: Option<f64>) -> RowOut {
     let row = ranked.row;
     RowOut {
         id: dataset.ids.get(row),
         decision_value: ranked.decision_value,
+        sigma: spread.map(|s| ranked.decision_value / s),
         correct: dataset.correct[row] == Some(true),
         confidence: dataset.confidence.as_ref().map(|c| c[row]),
         prediction: dataset
@@ -154,12 +163,14 @@ pub fn class_report(
     let caption = |c: &crate::analysis::captions::ScoredCaption| CaptionOut {
         text: c.text.clone(),
         score: c.score,
+        sigma: f.sigma(c.score),
     };
     ClassReport {
         index: f.class,
         name: f.name.clone(),
         status: f.status,
         reason,
+        caveats: f.caveats.clone(),
         counts: Counts {
             val: f.fit.val_rows,
             val_errors: f.fit.val_errors,
@@ -179,6 +190,7 @@ pub fn class_report(
         }),
         test_metrics: f.test_metrics.clone(),
         baseline: f.baseline.clone(),
+        decision_spread: f.spread,
         reference_caption: f.captions.as_ref().map(|c| c.reference.clone()),
         hard_captions: f
             .captions
@@ -194,12 +206,12 @@ pub fn class_report(
         hardest: f
             .hardest(top_rows)
             .iter()
-            .map(|r| row_out(dataset, r))
+            .map(|r| row_out(dataset, r, f.spread))
             .collect(),
         easiest: f
             .easiest(top_rows)
             .iter()
-            .map(|r| row_out(dataset, r))
+            .map(|r| row_out(dataset, r, f.spread))
             .collect(),
     }
 }

@@ -47,6 +47,11 @@ pub fn render(report: &Report) -> String {
         if let Some(reason) = &c.reason {
             let _ = writeln!(out, " {}", cell(reason));
         }
+        for caveat in &c.caveats {
+            if caveat.kind != crate::analysis::findings::CaveatKind::NoCoherentFailureMode {
+                let _ = writeln!(out, "\n> **Caveat:** {}", cell(&caveat.text));
+            }
+        }
         if !c.hard_captions.is_empty() {
             let _ = writeln!(
                 out,
@@ -59,9 +64,9 @@ pub fn render(report: &Report) -> String {
                     out,
                     "| {} | {} | {} | {} |",
                     h.map_or(String::new(), |h| cell(&h.text)),
-                    h.map_or(String::new(), |h| format!("{:.3}", h.score)),
+                    h.map_or(String::new(), |h| super::score_text(h.sigma, h.score)),
                     e.map_or(String::new(), |e| cell(&e.text)),
-                    e.map_or(String::new(), |e| format!("{:.3}", e.score)),
+                    e.map_or(String::new(), |e| super::score_text(e.sigma, e.score)),
                 );
             }
         }

@@ -82,19 +82,26 @@ fn render_class(out: &mut String, c: &ClassReport) {
     if let Some(reason) = &c.reason {
         let _ = writeln!(out, "  {}", visible(reason));
     }
+    for caveat in &c.caveats {
+        if caveat.kind != crate::analysis::findings::CaveatKind::NoCoherentFailureMode {
+            let _ = writeln!(out, "  ! {}", visible(&caveat.text));
+        }
+    }
     if c.svm.is_none() {
         return;
     }
     if !c.hard_captions.is_empty() {
-        let _ = writeln!(
-            out,
+        let header = if c.status == Status::Fitted {
             "  hard captions (most negative = where the model fails):"
-        );
+        } else {
+            "  lowest captions along the direction (no coherent failure mode, so not a finding):"
+        };
+        let _ = writeln!(out, "{header}");
         for caption in &c.hard_captions {
             let _ = writeln!(
                 out,
-                "    {:>8.3}  {}",
-                caption.score,
+                "    {:>8}  {}",
+                super::score_text(caption.sigma, caption.score),
                 visible(&caption.text)
             );
         }
@@ -102,8 +109,8 @@ fn render_class(out: &mut String, c: &ClassReport) {
         for caption in &c.easy_captions {
             let _ = writeln!(
                 out,
-                "    {:>8.3}  {}",
-                caption.score,
+                "    {:>8}  {}",
+                super::score_text(caption.sigma, caption.score),
                 visible(&caption.text)
             );
         }
@@ -145,9 +152,9 @@ fn render_class(out: &mut String, c: &ClassReport) {
             .take(5)
             .map(|r| {
                 format!(
-                    "{} ({:+.2}{})",
+                    "{} ({}{})",
                     visible(&r.id.to_string()),
-                    r.decision_value,
+                    super::score_text(r.sigma, r.decision_value),
                     if r.correct { "" } else { ", wrong" }
                 )
             })

@@ -32,6 +32,8 @@ pub struct Drawn {
     pub class_offset: usize,
     pub example_offset: usize,
     pub caption_offset: usize,
+    /// Lines the check pane has beyond its first screen (how far it can scroll).
+    pub check_lines: usize,
     pub page: usize,
 }
 
@@ -40,10 +42,12 @@ pub enum Pane {
     Classes,
     Examples,
     Captions,
+    /// The check and the baseline: scrolls, for small screens.
+    Check,
 }
 
 impl Pane {
-    const ORDER: [Pane; 3] = [Pane::Classes, Pane::Examples, Pane::Captions];
+    const ORDER: [Pane; 4] = [Pane::Classes, Pane::Examples, Pane::Captions, Pane::Check];
 
     fn step(self, forward: bool) -> Pane {
         let i = Pane::ORDER.iter().position(|p| *p == self).unwrap_or(0);
@@ -88,6 +92,14 @@ impl Order {
             Order::Hardest => "hardest first (SVM)",
             Order::Easiest => "easiest first (SVM)",
             Order::LeastConfident => "least confident first (baseline)",
+        }
+    }
+
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Order::Hardest => "hardest",
+            Order::Easiest => "easiest",
+            Order::LeastConfident => "least confident",
         }
     }
 }
@@ -169,6 +181,8 @@ pub struct App {
     pub classes: ListState,
     pub examples: ListState,
     pub captions: ListState,
+    /// The check pane's scroll (its cursor is the first line shown).
+    pub check: ListState,
     pub sort: SortKey,
     pub search: Input,
     pub mode: Mode,
@@ -199,6 +213,8 @@ pub struct App {
     pub typed: Option<TypedCaption>,
     /// The class the examples and captions lists belong to.
     shown_class: Option<u32>,
+    /// How far the check pane scrolls (the last draw says).
+    check_lines: usize,
 }
 
 impl App {
@@ -234,6 +250,7 @@ impl App {
             classes: ListState::default(),
             examples: ListState::default(),
             captions: ListState::default(),
+            check: ListState::default(),
             sort: SortKey::Accuracy,
             search: Input::default(),
             mode: Mode::Normal,
@@ -254,6 +271,7 @@ impl App {
             caption_worker: None,
             typed: None,
             shown_class: None,
+            check_lines: 0,
             options: FindingOptions {
                 top_rows: 100,
                 top_captions: 10,
@@ -332,6 +350,11 @@ impl App {
         self.visible.get(self.classes.cursor).copied()
     }
 
+    /// A class's findings, if computed.
+    pub fn class_findings(&self, class: u32) -> Option<&Arc<ClassFindings>> {
+        self.findings.as_ref()?.get(class)
+    }
+
     /// The selected class's findings, once computed.
     pub fn findings(&self) -> Option<&Arc<ClassFindings>> {
         let class = self.selected_class()?;
@@ -405,6 +428,8 @@ impl App {
         self.classes.offset = drawn.class_offset;
         self.examples.offset = drawn.example_offset;
         self.captions.offset = drawn.caption_offset;
+        self.check_lines = drawn.check_lines;
+        self.check.cursor = self.check.cursor.min(drawn.check_lines.saturating_sub(1));
         self.page = drawn.page.max(1);
     }
 
@@ -454,6 +479,7 @@ impl App {
             self.shown_class = class;
             self.examples = ListState::default();
             self.captions = ListState::default();
+            self.check = ListState::default();
         }
         self.refresh();
     }
@@ -469,6 +495,7 @@ impl App {
             Pane::Classes => (self.visible.len(), self.classes.cursor),
             Pane::Examples => (self.example_rows().len(), self.examples.cursor),
             Pane::Captions => (self.caption_count(), self.captions.cursor),
+            Pane::Check => (self.check_lines, self.check.cursor),
         };
         let next = if len == 0 {
             0
@@ -479,6 +506,7 @@ impl App {
             Pane::Classes => self.select_class(next),
             Pane::Examples => self.examples.cursor = next,
             Pane::Captions => self.captions.cursor = next,
+            Pane::Check => self.check.cursor = next,
         }
     }
 

@@ -1,21 +1,60 @@
-//! Ranked captions: the top hard ones (where the model fails) and the top easy ones.
+//! The class's captions: the hardest (most negative score: where the model fails) and the
+//! easiest side by side, or one above the other when the pane is narrow, as the report lists
+//! them. Words shared with the reference caption are elided so the ones that name the failure
+//! show first. A caption is tagged hard or easy only on its side of zero.
 
-use super::block;
+use super::{block, distinctive, fitting_title};
+use crate::analysis::captions::ScoredCaption;
+use crate::analysis::findings::ClassFindings;
 use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
-/// How many captions at each end are called hard and easy.
-const TOP: usize = 5;
+/// Columns of a caption list at least this wide go side by side.
+const SIDE_BY_SIDE: u16 = 64;
+
+/// One list's rows; `tagged` adds a hard/easy column (when the lists are stacked).
+fn rows<'a>(
+    captions: impl Iterator<Item = &'a ScoredCaption>,
+    findings: &ClassFindings,
+    reference: &str,
+    hard: bool,
+    tagged: bool,
+    theme: &Theme,
+) -> Vec<Row<'static>> {
+    captions
+        .map(|c| {
+            let style = match (hard, c.score) {
+                (true, s) if s < 0.0 && findings.is_finding() => theme.hard,
+                (false, s) if s > 0.0 && findings.is_finding() => theme.easy,
+                _ => theme.muted,
+            };
+            let mut cells = Vec::with_capacity(3);
+            if tagged {
+                cells.push(Cell::from(Span::styled(
+                    if hard { "hard" } else { "easy" },
+                    style,
+                )));
+            }
+            cells.push(Cell::from(Span::styled(
+                super::score(Some(findings), c.score),
+                style,
+            )));
+            cells.push(Cell::from(distinctive(&c.text, reference)));
+            Row::new(cells)
+        })
+        .collect()
+}
 
 /// Returns the list's scroll offset.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Pane::Captions;
     let findings = app.findings();
-    let Some(scores) = findings.as_ref().and_then(|f| f.captions.as_ref()) else {
+    let Some((findings, scores)) = findings.and_then(|f| Some((f, f.captions.as_ref()?))) else {
         let text = if app.bank.is_none() {
             "no caption bank: run with --captions FILE to name the failure modes"
         } else if app.model.is_none() {
@@ -33,47 +72,91 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         return app.captions.offset;
     };
     let n = scores.ranked.len();
-    let cursor = app.captions.cursor.min(n.saturating_sub(1));
-    let window = super::visible_window(app.captions.offset, n, cursor, area);
-    let first = window.start;
-    let rows: Vec<Row> = scores.ranked[window]
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let k = first + i;
-            // The ends of the ranking are the findings; the middle is context.
-            let (tag, style) = if k < TOP {
-                ("hard", theme.hard)
-            } else if k + TOP >= n {
-                ("easy", theme.easy)
-            } else {
-                ("", theme.muted)
-            };
-            Row::new(vec![
-                Cell::from(Span::styled(tag, style)),
-                Cell::from(super::score(c.score)),
-                Cell::from(super::shown(&c.text)),
-            ])
-        })
-        .collect();
-    let title = format!(
-        "Captions · {} ranked, hardest first · ref: {}",
-        n,
-        super::shown(&scores.reference.text)
-    );
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(4),
-            Constraint::Length(8),
-            Constraint::Min(10),
+    let reference = super::shown(&scores.reference.text);
+    let verdict = if findings.is_finding() {
+        ""
+    } else {
+        " · not a finding"
+    };
+    let title = fitting_title(
+        &[
+            format!("Captions · {n} · ref: {reference}{verdict}"),
+            format!("Captions · ref: {reference}{verdict}"),
+            format!("Captions{verdict}"),
         ],
-    )
-    .header(Row::new(vec!["", "score", "caption"]).style(theme.muted))
-    .column_spacing(1)
-    .row_highlight_style(theme.selection)
-    .block(block(title, focused, theme));
-    let mut state = TableState::default().with_selected(Some(cursor - first));
-    frame.render_stateful_widget(table, area, &mut state);
-    first
+        area.width,
+    );
+    let outer = block(title, focused, theme);
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let side_by_side = inner.width >= SIDE_BY_SIDE;
+    let [hard_area, easy_area] = if side_by_side {
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner)
+    } else {
+        let top = inner.height.div_ceil(2);
+        Layout::vertical([Constraint::Length(top), Constraint::Min(0)]).areas(inner)
+    };
+    // One cursor for both lists: the k-th hardest and the k-th easiest move together.
+    let header_rows = u16::from(side_by_side);
+    let visible = |a: Rect| usize::from(a.height.saturating_sub(header_rows)).max(1);
+    let cursor = app.captions.cursor.min(n.saturating_sub(1));
+    let height = visible(hard_area);
+    let mut offset = app.captions.offset.min(cursor);
+    if cursor >= offset + height {
+        offset = cursor + 1 - height;
+    }
+    let hardest = scores.ranked.iter().skip(offset).take(height);
+    let easiest = scores
+        .ranked
+        .iter()
+        .rev()
+        .skip(offset)
+        .take(visible(easy_area));
+    let widths = if side_by_side {
+        vec![Constraint::Length(7), Constraint::Min(8)]
+    } else {
+        vec![
+            Constraint::Length(4),
+            Constraint::Length(7),
+            Constraint::Min(8),
+        ]
+    };
+    let column = |rows: Vec<Row<'static>>, label: &'static str, style: Style| {
+        let table = Table::new(rows, widths.clone())
+            .column_spacing(1)
+            .row_highlight_style(theme.selection);
+        if side_by_side {
+            table.header(Row::new(vec![
+                Cell::from(""),
+                Cell::from(Span::styled(label, style)),
+            ]))
+        } else {
+            table
+        }
+    };
+    let tagged = !side_by_side;
+    let hard_rows = rows(
+        hardest,
+        findings,
+        &scores.reference.text,
+        true,
+        tagged,
+        theme,
+    );
+    let easy_rows = rows(
+        easiest,
+        findings,
+        &scores.reference.text,
+        false,
+        tagged,
+        theme,
+    );
+    let mut state = TableState::default().with_selected(Some(cursor - offset));
+    frame.render_stateful_widget(
+        column(hard_rows, "hardest", theme.hard),
+        hard_area,
+        &mut state,
+    );
+    frame.render_widget(column(easy_rows, "easiest", theme.easy), easy_area);
+    offset
 }

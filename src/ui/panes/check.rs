@@ -1,25 +1,38 @@
-//! The check: accuracy near the hard caption vs near the easy caption vs the class, and the
-//! SVM-vs-confidence error rates at K = 10/25/50/100. Bars carry numbers, not just colour.
+//! The check: accuracy near the hard caption vs near the easy caption vs the class, each bar
+//! naming its caption, the typed caption's result, the SVM-vs-confidence error rates at
+//! K = 10/25/50/100, the class's caveats and triage note. Lines, so at any size nothing is cut:
+//! the pane can be focused and scrolled.
 
-use super::block;
-use crate::ui::app::App;
+use super::{block, distinctive, shown};
+use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
 use crate::ui::typed_caption::{TypedCaption, TypedResult};
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::style::Style;
-use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph, Wrap};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-fn bar<'a>(label: &'a str, value: f64, colour: ratatui::style::Color) -> Bar<'a> {
-    Bar::default()
-        .label(label)
-        .value((value * 100.0).round() as u64)
-        .text_value(format!("{:.0}%", value * 100.0))
-        .style(Style::default().fg(colour))
+/// "hard  60% ██████░░░░ …grey boat indoors"
+fn bar_line<'a>(label: &str, accuracy: f64, colour: Color, text: String, width: u16) -> Line<'a> {
+    let bar_width = (usize::from(width.saturating_sub(12)) / 3).clamp(4, 12);
+    let filled = ((accuracy * bar_width as f64).round() as usize).min(bar_width);
+    Line::from(vec![
+        Span::raw(format!("{label:<5} {:>3.0}% ", accuracy * 100.0)),
+        Span::styled("█".repeat(filled), Style::default().fg(colour)),
+        Span::styled("░".repeat(bar_width - filled), Style::default().fg(colour)),
+        Span::raw(if text.is_empty() {
+            text
+        } else {
+            format!(" {text}")
+        }),
+    ])
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let outer = block("Check", false, theme);
+/// Draws the pane; returns how many lines it has (how far it scrolls).
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
+    let focused = app.focus == Pane::Check;
+    let outer = block("Check", focused, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let Some(findings) = app.findings() else {
@@ -27,139 +40,146 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Paragraph::new("waiting for the fit…").style(theme.muted),
             inner,
         );
-        return;
+        return 0;
     };
+    let mut lines: Vec<Line> = Vec::new();
+    let reference = findings
+        .captions
+        .as_ref()
+        .map_or(String::new(), |c| c.reference.text.clone());
     let typed = app
         .typed
-        .clone()
+        .as_ref()
         .filter(|t| Some(t.class) == app.selected_class());
-    let typed_near = match &typed {
-        Some(TypedCaption {
-            result: TypedResult::Scored { near: Some(n), .. },
-            ..
-        }) => Some(n.accuracy),
-        _ => None,
-    };
-    let across = match &typed {
-        Some(TypedCaption {
-            result: TypedResult::Scored {
-                across: Some(a), ..
-            },
-            ..
-        }) => Some(a.clone()),
-        _ => None,
-    };
-    let typed_lines = u16::from(typed.is_some()) + u16::from(across.is_some());
-    let top_height = 4 + u16::from(typed_near.is_some()) + typed_lines;
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(top_height), Constraint::Min(0)]).areas(inner);
-    let [top, typed_line, across_line] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(u16::from(typed.is_some())),
-        Constraint::Length(u16::from(across.is_some())),
-    ])
-    .areas(top);
     match &findings.check {
         Some(check) => {
-            let mut bars = vec![
-                bar("near hard", check.near_hard.accuracy, theme.bar_hard),
-                bar("near easy", check.near_easy.accuracy, theme.bar_easy),
-                bar("class", check.class_accuracy, theme.bar_class),
-            ];
-            if let Some(accuracy) = typed_near {
-                bars.push(bar(
-                    "near yours",
-                    accuracy,
-                    theme.accent.fg.unwrap_or_default(),
-                ));
-            }
-            let chart = BarChart::default()
-                .direction(Direction::Horizontal)
-                .data(BarGroup::default().bars(&bars))
-                .bar_width(1)
-                .bar_gap(0)
-                .max(100);
-            let [label, chart_area] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(top);
-            frame.render_widget(
-                Paragraph::new(format!(
-                    "model accuracy, {} nearest test images",
-                    check.near_hard.k
-                ))
-                .style(theme.muted),
-                label,
-            );
-            frame.render_widget(chart, chart_area);
+            lines.push(Line::styled(
+                format!("accuracy, {} nearest test images", check.near_hard.k),
+                theme.muted,
+            ));
+            lines.push(bar_line(
+                "hard",
+                check.near_hard.accuracy,
+                theme.bar_hard,
+                distinctive(&check.hard_caption, &reference),
+                inner.width,
+            ));
+            lines.push(bar_line(
+                "easy",
+                check.near_easy.accuracy,
+                theme.bar_easy,
+                distinctive(&check.easy_caption, &reference),
+                inner.width,
+            ));
+            lines.push(bar_line(
+                "class",
+                check.class_accuracy,
+                theme.bar_class,
+                String::new(),
+                inner.width,
+            ));
         }
-        None => frame.render_widget(
-            Paragraph::new("no check without captions")
-                .style(theme.muted)
-                .wrap(Wrap { trim: true }),
-            top,
-        ),
+        None => lines.push(Line::styled(
+            "no check without captions (--captions FILE)",
+            theme.muted,
+        )),
     }
-    if let Some(typed) = &typed {
-        let outcome = match &typed.result {
-            TypedResult::Pending => "embedding…".to_string(),
-            TypedResult::Scored { score, .. } => format!("score {}", super::score(*score)),
-            TypedResult::Failed(e) => super::shown(e),
-        };
-        frame.render_widget(
-            Paragraph::new(format!(
-                "yours: {outcome} · \"{}\"",
-                super::shown(&typed.text)
-            ))
-            .style(theme.accent),
-            typed_line,
-        );
-    }
-    if let Some(across) = &across {
-        // Where else the caption's images are: a failure mode may cut across classes.
-        let text = match across {
-            Ok(across) => {
-                let classes: Vec<String> = across
-                    .classes
-                    .iter()
-                    .take(3)
-                    .map(|(c, n)| {
-                        format!(
-                            "{} {n}",
-                            super::shown(&app.dataset.class_names[*c as usize])
-                        )
-                    })
-                    .collect();
-                format!(
-                    "all classes: {} nearest {:.0}% right · {}",
-                    across.k,
-                    across.accuracy * 100.0,
-                    classes.join(" · ")
-                )
+    if let Some(TypedCaption { text, result, .. }) = typed {
+        let text = distinctive(text, &reference);
+        match result {
+            TypedResult::Pending => lines.push(Line::styled(
+                format!("yours: embedding… {text}"),
+                theme.accent,
+            )),
+            TypedResult::Failed(e) => {
+                lines.push(Line::styled(format!("yours: {}", shown(e)), theme.warning))
             }
-            Err(why) => format!("all classes: {why}"),
-        };
-        frame.render_widget(Paragraph::new(text).style(theme.accent), across_line);
+            TypedResult::Scored {
+                score,
+                near,
+                across,
+            } => {
+                let score = super::score(Some(findings), *score);
+                match near {
+                    Some(near) => lines.push(bar_line(
+                        "yours",
+                        near.accuracy,
+                        theme.accent.fg.unwrap_or_default(),
+                        format!("{text} ({score})"),
+                        inner.width,
+                    )),
+                    None => lines.push(Line::styled(
+                        format!("yours: {text} ({score})"),
+                        theme.accent,
+                    )),
+                }
+                // Where else the caption's images are: a failure mode may cut across classes.
+                match across {
+                    Some(Ok(across)) => {
+                        let classes: Vec<String> = across
+                            .classes
+                            .iter()
+                            .take(3)
+                            .map(|(c, n)| {
+                                format!("{} {n}", shown(&app.dataset.class_names[*c as usize]))
+                            })
+                            .collect();
+                        lines.push(Line::styled(
+                            format!(
+                                "all classes: {} nearest {:.0}% right · {}",
+                                across.k,
+                                across.accuracy * 100.0,
+                                classes.join(" · ")
+                            ),
+                            theme.accent,
+                        ));
+                    }
+                    Some(Err(why)) => lines.push(Line::styled(
+                        format!("all classes: {}", shown(why)),
+                        theme.muted,
+                    )),
+                    None => {}
+                }
+            }
+        }
     }
-    if findings.baseline.is_empty() {
-        return;
-    }
-    let [label, chart_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(bottom);
-    frame.render_widget(
-        Paragraph::new("error rate in the K hardest: svm / least confident").style(theme.muted),
-        label,
-    );
-    let text: Vec<String> = findings
-        .baseline
-        .iter()
-        .map(|b| {
-            format!(
-                "K={:<3} svm {:>3.0}%  conf {}",
+    if !findings.baseline.is_empty() {
+        lines.push(Line::styled(
+            "errors in the K hardest: direction / confidence",
+            theme.muted,
+        ));
+        for b in &findings.baseline {
+            lines.push(Line::from(format!(
+                "K={:<4}{:>4.0}% / {}",
                 b.k,
                 b.svm_error_rate * 100.0,
                 b.confidence_error_rate
-                    .map_or("  -".to_string(), |v| format!("{:>3.0}%", v * 100.0))
-            )
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(text.join("\n")), chart_area);
+                    .map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0))
+            )));
+        }
+    }
+    for caveat in &findings.caveats {
+        lines.push(Line::styled(
+            format!("! {}", shown(&caveat.text)),
+            theme.warning,
+        ));
+    }
+    if let Some(entry) = app.triage.get(&findings.name) {
+        let mark = entry.mark.map_or("no mark", |m| m.label());
+        let note = if entry.note.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", shown(&entry.note))
+        };
+        lines.push(Line::styled(format!("triage: {mark}{note}"), theme.accent));
+    }
+    let total = lines.len();
+    let offset = app.check.cursor.min(total.saturating_sub(1));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((offset as u16, 0)),
+        inner,
+    );
+    total
 }

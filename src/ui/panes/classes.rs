@@ -1,6 +1,6 @@
 //! The class list: accuracy, errors, SVM strength, status and triage marks.
 
-use super::{block, visible_window};
+use super::{block, fitting_title, visible_window};
 use crate::analysis::findings::Status;
 use crate::ui::app::{App, Mode, Pane};
 use crate::ui::theme::Theme;
@@ -32,7 +32,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             ),
         ])
     } else {
-        Line::from(format!("Classes · {}", app.sort.label()))
+        Line::from(fitting_title(
+            &[
+                format!("Classes · by {}", app.sort.label()),
+                "Classes".to_string(),
+            ],
+            area.width,
+        ))
     };
     // Errors and SVM strength need room; narrow screens keep name and accuracy.
     let wide = area.width >= 34;
@@ -52,14 +58,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 .get(&r.name)
                 .and_then(|e| e.mark)
                 .map_or(" ", |m| m.symbol());
+            // A fitted class whose ranking the model's own confidence beats is marked "?".
+            let weak = app
+                .class_findings(c)
+                .is_some_and(|f| f.status == Status::Fitted && !f.is_finding());
+            let symbol = if weak { "?" } else { status_symbol(r.status) };
             let status_style = match r.status {
-                Some(Status::Fitted) => theme.hard,
+                _ if weak => theme.warning,
+                Some(Status::Fitted) => theme.accent,
                 Some(Status::NoCoherentFailureMode) | Some(Status::Skipped) => theme.muted,
                 None => theme.warning,
             };
             let mut cells = vec![
                 Cell::from(Line::from(vec![
-                    Span::styled(status_symbol(r.status), status_style),
+                    Span::styled(symbol, status_style),
                     Span::raw(mark),
                 ])),
                 Cell::from(super::shown(&r.name)),
@@ -79,7 +91,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         .collect();
     let (header, widths) = if wide {
         (
-            vec!["", "class", "acc", "err", "svm"],
+            vec!["", "class", "test", "err", "cv"],
             vec![
                 Constraint::Length(2),
                 Constraint::Min(6),
@@ -90,7 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         )
     } else {
         (
-            vec!["", "class", "acc"],
+            vec!["", "class", "test"],
             vec![
                 Constraint::Length(2),
                 Constraint::Min(6),

@@ -1,17 +1,52 @@
-//! The selected class's test rows, ranked; every score shown, not just the order.
+//! The selected class's test rows in the chosen order, with the class's caveats on top when its
+//! ranking is not a finding. Columns have their natural widths and drop in a planned order
+//! (least useful first) when the pane is narrow, instead of being cut.
 
-use super::block;
+use super::{block, fitting_title, shown};
 use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Rank,
+    Id,
+    Score,
+    Verdict,
+    Predicted,
+    Confidence,
+}
+
+/// In screen order; `DROP` says which go first when there is no room.
+const COLUMNS: [Column; 6] = [
+    Column::Rank,
+    Column::Id,
+    Column::Score,
+    Column::Verdict,
+    Column::Predicted,
+    Column::Confidence,
+];
+const DROP: [Column; 3] = [Column::Rank, Column::Confidence, Column::Predicted];
 
 /// Returns the list's scroll offset.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Pane::Examples;
-    let title = format!("Examples · {}", app.order.label());
+    let findings = app.findings();
+    let verdict = match findings {
+        Some(f) if !f.is_finding() => " · not a finding",
+        _ => "",
+    };
+    let title = fitting_title(
+        &[
+            format!("Examples · {}{verdict}", app.order.label()),
+            format!("Examples · {}{verdict}", app.order.short_label()),
+            format!("Examples{verdict}"),
+        ],
+        area.width,
+    );
     if let Some(reason) = app.unavailable_reason() {
         let text = Paragraph::new(reason)
             .style(theme.muted)
@@ -19,65 +54,136 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         frame.render_widget(text.block(block(title, focused, theme)), area);
         return app.examples.offset;
     }
+    let outer = block(title, focused, theme);
+    let mut inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    // Why this is not a finding, where the user looks (one line each, at most half the pane).
+    if let Some(f) = findings.filter(|f| !f.is_finding()) {
+        let lines: Vec<Line> = f
+            .caveats
+            .iter()
+            .map(|c| Line::styled(format!("! {}", shown(&c.short)), theme.warning))
+            .collect();
+        let caveats = Paragraph::new(lines).wrap(Wrap { trim: true });
+        let wanted: u16 = f
+            .caveats
+            .iter()
+            .map(|c| (c.short.chars().count() as u16 + 2).div_ceil(inner.width.max(1)))
+            .sum();
+        let height = wanted.min(inner.height / 2);
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
+        frame.render_widget(caveats, top);
+        inner = rest;
+    }
     let examples = app.example_rows();
     let dataset = &app.dataset;
+    // The table's own area is `inner`, without borders: as a bordered table's window.
+    let framed = Rect {
+        height: inner.height + 2,
+        ..inner
+    };
     let window = super::visible_window(
         app.examples.offset,
         examples.len(),
         app.examples.cursor,
-        area,
+        framed,
     );
     let first = window.start;
+    let name =
+        |p: Option<u32>| p.map_or("-".to_string(), |p| shown(&dataset.class_names[p as usize]));
+    let rank_width = format!("{}", window.end).len() as u16;
+    let id_width = examples[window.clone()]
+        .iter()
+        .map(|r| shown(&dataset.ids.get(r.row).to_string()).chars().count())
+        .max()
+        .unwrap_or(2)
+        .clamp(2, 24) as u16;
+    let predicted_width = examples[window.clone()]
+        .iter()
+        .map(|r| {
+            name(dataset.predictions.as_ref().and_then(|p| p[r.row]))
+                .chars()
+                .count()
+        })
+        .max()
+        .unwrap_or(1)
+        .clamp("predicted".len(), 20) as u16;
+    let width_of = |c: Column| match c {
+        Column::Rank => rank_width.max(1),
+        Column::Id => id_width,
+        Column::Score => 7,
+        Column::Verdict => 5,
+        Column::Predicted => predicted_width,
+        Column::Confidence => 4,
+    };
+    let mut shown_columns: Vec<Column> = COLUMNS.to_vec();
+    if dataset.predictions.is_none() {
+        shown_columns.retain(|c| *c != Column::Predicted);
+    }
+    if dataset.confidence.is_none() {
+        shown_columns.retain(|c| *c != Column::Confidence);
+    }
+    let needed = |cols: &[Column]| -> u16 {
+        cols.iter()
+            .map(|c| width_of(*c) + 1)
+            .sum::<u16>()
+            .saturating_sub(1)
+    };
+    for drop in DROP {
+        if needed(&shown_columns) <= inner.width {
+            break;
+        }
+        shown_columns.retain(|c| *c != drop);
+    }
+    let header: Vec<&str> = shown_columns
+        .iter()
+        .map(|c| match c {
+            Column::Rank => "#",
+            Column::Id => "id",
+            Column::Score => "score",
+            Column::Verdict => "model",
+            Column::Predicted => "predicted",
+            Column::Confidence => "conf",
+        })
+        .collect();
     let rows: Vec<Row> = examples[window]
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let rank = first + i;
             let correct = dataset.correct[r.row] == Some(true);
-            let verdict = if correct {
-                Span::styled("✓ ok", theme.easy)
-            } else {
-                Span::styled("✗ err", theme.hard)
-            };
-            let prediction = dataset
-                .predictions
-                .as_ref()
-                .and_then(|p| p[r.row])
-                .map_or("-".to_string(), |p| {
-                    super::shown(&dataset.class_names[p as usize])
-                });
-            let confidence = dataset
-                .confidence
-                .as_ref()
-                .map_or("-".to_string(), |c| format!("{:.2}", c[r.row]));
-            Row::new(vec![
-                Cell::from(format!("{}", rank + 1)),
-                Cell::from(super::shown(&dataset.ids.get(r.row).to_string())),
-                Cell::from(super::score(r.decision_value)),
-                Cell::from(verdict),
-                Cell::from(prediction),
-                Cell::from(confidence),
-            ])
+            let cells = shown_columns.iter().map(|c| match c {
+                Column::Rank => Cell::from(format!("{}", first + i + 1)),
+                Column::Id => Cell::from(shown(&dataset.ids.get(r.row).to_string())),
+                Column::Score => Cell::from(super::score(findings.map(|f| &**f), r.decision_value)),
+                Column::Verdict => Cell::from(if correct {
+                    Span::styled("✓ ok", theme.easy)
+                } else {
+                    Span::styled("✗ err", theme.hard)
+                }),
+                Column::Predicted => {
+                    Cell::from(name(dataset.predictions.as_ref().and_then(|p| p[r.row])))
+                }
+                Column::Confidence => Cell::from(
+                    dataset
+                        .confidence
+                        .as_ref()
+                        .map_or("-".to_string(), |c| format!("{:.2}", c[r.row])),
+                ),
+            });
+            Row::new(cells.collect::<Vec<_>>())
         })
         .collect();
-    let header = Row::new(vec!["#", "id", "svm", "model", "predicted", "conf"]).style(theme.muted);
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(3),
-            Constraint::Min(5),
-            Constraint::Length(7),
-            Constraint::Length(5),
-            Constraint::Min(5),
-            Constraint::Length(4),
-        ],
-    )
-    .header(header)
-    .column_spacing(1)
-    .row_highlight_style(theme.selection)
-    .block(block(title, focused, theme));
+    let widths: Vec<Constraint> = shown_columns
+        .iter()
+        .map(|c| Constraint::Length(width_of(*c)))
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
+        .column_spacing(1)
+        .row_highlight_style(theme.selection);
     let mut state = TableState::default()
-        .with_selected((!examples.is_empty()).then_some(app.examples.cursor - first));
-    frame.render_stateful_widget(table, area, &mut state);
+        .with_selected((!examples.is_empty()).then_some(app.examples.cursor.saturating_sub(first)));
+    frame.render_stateful_widget(table, inner, &mut state);
     first
 }

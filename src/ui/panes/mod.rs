@@ -37,8 +37,6 @@ pub(crate) fn visible_window(offset: usize, len: usize, cursor: usize, area: Rec
     offset..(offset + height).min(len)
 }
 
-/// A decision value or caption score, readable at any scale: at small C the SVM's w (and so
-/// every score) is tiny, so fixed decimals would show only zeros.
 /// Text from the data (names, captions, ids, paths, messages quoting them) as drawn: control
 /// and bidi characters as visible escapes. ratatui drops control characters but would pass a
 /// bidi override through to the terminal.
@@ -46,14 +44,45 @@ pub(crate) fn shown(text: &str) -> String {
     crate::text::visible(text).into_owned()
 }
 
-pub fn score(value: f64) -> String {
-    if value == 0.0 {
-        "0".into()
-    } else if value.abs() >= 0.01 {
-        format!("{value:+.3}")
-    } else {
-        format!("{value:+.1e}")
+/// A decision value or caption score of the selected class, as the report shows it (in units
+/// of the class's decision spread).
+pub fn score(findings: Option<&crate::analysis::findings::ClassFindings>, raw: f64) -> String {
+    crate::report::score_text(findings.and_then(|f| f.sigma(raw)), raw)
+}
+
+/// A caption with the words it shares with the start of the class's reference caption elided
+/// ("a photo of a grey dog in the snow" against "a photo of a dog": "…grey dog in the snow"), so
+/// the words that name the failure come first in a narrow column. The reference's last word
+/// (the class) is never elided.
+pub(crate) fn distinctive(caption: &str, reference: &str) -> String {
+    let words: Vec<&str> = caption.split_whitespace().collect();
+    let reference: Vec<&str> = reference.split_whitespace().collect();
+    let common = words
+        .iter()
+        .zip(&reference)
+        .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+        .count()
+        .min(reference.len().saturating_sub(1));
+    if common < 2 || common >= words.len() {
+        return shown(caption);
     }
+    format!("…{}", shown(&words[common..].join(" ")))
+}
+
+/// The first of `candidates` that fits in `width` columns (the last one, cut, otherwise):
+/// titles shorten to what fits instead of ending mid-word.
+pub(crate) fn fitting_title(candidates: &[String], width: u16) -> String {
+    let room = usize::from(width.saturating_sub(4));
+    candidates
+        .iter()
+        .find(|c| c.chars().count() <= room)
+        .cloned()
+        .unwrap_or_else(|| {
+            candidates
+                .last()
+                .map(|c| c.chars().take(room).collect())
+                .unwrap_or_default()
+        })
 }
 
 /// A pane's frame: focused panes get the accent border and a marker in the title, so focus
@@ -134,6 +163,7 @@ pub fn draw(
         class_offset: classes::draw(frame, parts.classes, app, theme),
         example_offset: app.examples.offset,
         caption_offset: app.captions.offset,
+        check_lines: 0,
         page: app.page,
     };
     if app.grid {
@@ -147,7 +177,7 @@ pub fn draw(
         preview::draw(frame, parts.preview, app, images, theme);
     }
     drawn.caption_offset = captions::draw(frame, parts.captions, app, theme);
-    check::draw(frame, parts.check, app, theme);
+    drawn.check_lines = check::draw(frame, parts.check, app, theme);
     hints::draw(frame, parts.hints, app, theme, keymap);
     match app.mode {
         Mode::Help => help::draw(frame, area, app, theme, keymap),
@@ -163,6 +193,7 @@ pub fn draw(
         Pane::Classes => parts.classes.height,
         Pane::Examples => parts.examples.height,
         Pane::Captions => parts.captions.height,
+        Pane::Check => parts.check.height,
     };
     drawn.page = list_height.saturating_sub(3).max(1) as usize;
     drawn

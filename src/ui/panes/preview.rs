@@ -27,7 +27,7 @@ fn draw_image(
     let message = match app.dataset.image(row) {
         None => Some("no image for this row".to_string()),
         Some(path) if !images.enabled() => Some(format!(
-            "previews off (--image-protocol none): {}",
+            "previews off: {}",
             path.file_name()
                 .map_or_else(String::new, |n| super::shown(&n.to_string_lossy()))
         )),
@@ -134,8 +134,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme
         },
     ])];
     lines.push(Line::from(format!(
-        "svm {}",
-        super::score(example.decision_value)
+        "score {}",
+        super::score(app.findings().map(|f| &**f), example.decision_value)
     )));
     if let Some(c) = &dataset.confidence {
         lines.push(Line::from(format!("confidence {:.2}", c[example.row])));
@@ -181,7 +181,7 @@ pub fn draw_grid(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, 
                     if correct { "✓" } else { "✗" },
                     if correct { theme.easy } else { theme.hard },
                 ),
-                Span::raw(super::score(r.decision_value)),
+                Span::raw(super::score(Some(findings), r.decision_value)),
             ]);
             let caption_area =
                 Rect::new(x, y + cell.height, cell.width.saturating_sub(1), 1).intersection(half);
