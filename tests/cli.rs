@@ -824,3 +824,30 @@ fn doctor_without_a_terminal_says_why() {
         "no picture without a terminal: {text}"
     );
 }
+
+/// Every line of README's abridged report (all but the "..." lines) is a line the program
+/// prints now.
+#[test]
+fn the_readme_report_sample_is_the_current_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("Abridged output of `faultline demo --report`:")
+        .unwrap();
+    let body = &readme[start..];
+    let open = body.find("```\n").unwrap() + 4;
+    let close = open + body[open..].find("```\n").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = run_ok(&["demo", "--report"], cache.path());
+    let printed = stdout(&out);
+    let lines: Vec<&str> = printed.lines().collect();
+    for line in body[open..close].lines() {
+        if line.trim() == "..." {
+            continue;
+        }
+        assert!(
+            lines.contains(&line),
+            "README.md shows a line the program no longer prints: {line:?}\n{printed}"
+        );
+    }
+}

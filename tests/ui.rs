@@ -452,3 +452,27 @@ fn names_and_captions_from_data_are_drawn_escaped() {
     assert!(screen.contains("\\x1b]0;pwned\\x07"), "{screen}");
     assert!(screen.contains("\\u{202e}"), "{screen}");
 }
+
+/// The code block in README.md after `heading`.
+fn readme_block(heading: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find(heading).expect("the heading is in README.md");
+    let body = &readme[start..];
+    let open = body.find("```\n").unwrap() + 4;
+    let close = open + body[open..].find("```\n").unwrap();
+    body[open..close].to_string()
+}
+
+/// README's capture of the explorer is this program's screen, not an old one.
+#[test]
+fn the_readme_capture_is_the_current_screen() {
+    let mut app = app();
+    type_keys(&mut app, "j");
+    let screen = render(&mut app, &mut no_images(), 120, 36);
+    assert_eq!(
+        readme_block("A capture of `faultline demo` at 120x36").trim_end(),
+        screen.trim_end(),
+        "README.md's capture is stale: paste the screen above into it"
+    );
+}
