@@ -73,3 +73,17 @@ fn the_demo_is_deterministic() {
     assert_eq!(a.dataset.correct, b.dataset.correct);
     assert_eq!(a.captions.texts, b.captions.texts);
 }
+
+/// The demo's confidence is the predicted class's probability, the largest of K: never below
+/// 1/K, whether the prediction is right or wrong.
+#[test]
+fn confidences_are_possible_for_an_argmax() {
+    let demo = faultline::demo::generate(&faultline::demo::DemoOptions::default());
+    let k = demo.dataset.num_classes() as f32;
+    let confidence = demo.dataset.confidence.as_ref().unwrap();
+    let lowest = confidence
+        .iter()
+        .filter(|c| !c.is_nan())
+        .fold(f32::INFINITY, |a, &b| a.min(b));
+    assert!(lowest >= 1.0 / k, "{lowest} < 1/{k}");
+}

@@ -200,7 +200,11 @@ pub fn generate(options: &DemoOptions) -> Demo {
                 };
                 // A plausibly calibrated but noisy model: lower confidence on errors, with overlap.
                 let centre = if wrong { 0.42 } else { 0.72 };
-                let p = (centre + 0.18 * rng.normal()).clamp(0.01, 0.99);
+                let score = (centre + 0.18 * rng.normal()).clamp(0.01, 0.99);
+                // The predicted class's softmax probability, the largest of K: at least 1/K
+                // (the map keeps the order, so the confidence baseline is the score's).
+                let floor = 1.0 / num_classes as f64;
+                let p = floor + (1.0 - floor) * score;
                 let row = labels.len();
                 labels.push((*split != Split::Pool).then_some(class as u32));
                 predictions.push(Some(predicted as u32));
