@@ -296,8 +296,73 @@ pub(crate) fn mkfifo(path: &Path) {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "{path:?}");
 }
 
+/// `target` as a path from `folder` ("../images/a.png"), so a file in `folder` that names it
+/// keeps working wherever the two are moved together. Both are made absolute first (lexically,
+/// against the current directory); when they share nothing but the root, `target` stays
+/// absolute.
+pub fn path_from(folder: &Path, target: &Path) -> PathBuf {
+    use std::path::Component;
+    let (Ok(folder), Ok(target)) = (std::path::absolute(folder), std::path::absolute(target))
+    else {
+        return target.to_path_buf();
+    };
+    fn normal(p: &Path) -> Vec<std::path::Component<'_>> {
+        use std::path::Component;
+        let mut out: Vec<Component> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                    out.pop();
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+    let (from, to) = (normal(&folder), normal(&target));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let shares_more_than_root = from[..common]
+        .iter()
+        .any(|c| matches!(c, Component::Normal(_)));
+    if !shares_more_than_root {
+        return to.iter().collect();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for c in &to[common..] {
+        out.push(c.as_os_str());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn paths_from_a_folder_climb_with_dot_dot_and_stay_absolute_across_roots() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(
+            path_from(&p("/data/out"), &p("/data/images/a.png")),
+            p("../images/a.png")
+        );
+        assert_eq!(
+            path_from(&p("/data"), &p("/data/images/a.png")),
+            p("images/a.png")
+        );
+        assert_eq!(
+            path_from(&p("/data/x/y"), &p("/data/x/y/z.png")),
+            p("z.png")
+        );
+        assert_eq!(
+            path_from(&p("/data/./out/.."), &p("/data/a.png")),
+            p("a.png")
+        );
+        assert_eq!(path_from(&p("/home/u"), &p("/srv/a.png")), p("/srv/a.png"));
+    }
+
     use super::*;
 
     #[test]

@@ -851,3 +851,38 @@ fn the_readme_report_sample_is_the_current_output() {
         );
     }
 }
+
+/// Mistakes in options are errors in every mode: a bad theme or config file with the demo's
+/// report (which never opens the explorer), intervene with neither action.
+#[test]
+fn option_mistakes_are_errors_in_every_mode() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = faultline(&["demo", "--report", "--theme", "nope"], cache.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown theme 'nope'"),
+        "{}",
+        stderr(&out)
+    );
+    let config = cache.path().join("config.toml");
+    std::fs::write(&config, "colour = 3\n").unwrap();
+    let out = faultline(
+        &["demo", "--report", "--config", config.to_str().unwrap()],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("config.toml"), "{}", stderr(&out));
+    let out = faultline(&["intervene", "x.parquet", "--out", "y.csv"], cache.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--weights SCHEME") && stderr(&out).contains("--select K"));
+}
+
+/// `faultline embed templates` prints the built-in templates as a file `--input` takes.
+#[test]
+fn embed_templates_prints_the_built_in_file() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = run_ok(&["embed", "templates"], cache.path());
+    let text = stdout(&out);
+    let parsed: toml::Value = toml::from_str(&text).expect("valid TOML");
+    assert!(parsed.get("template").is_some() && parsed.get("words").is_some());
+}

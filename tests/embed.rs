@@ -300,6 +300,15 @@ fn images_and_captions_embed_then_report_end_to_end() {
     );
     assert!(stderr.contains("2 unreadable images skipped"), "{stderr}");
     assert_eq!(parquet_rows(&data), 72);
+    // The skipped image is named by its row, counted from 1, and its line in the list.
+    let listed = std::fs::read_to_string(&list).unwrap();
+    let line = listed
+        .lines()
+        .position(|l| l.contains("empty.png"))
+        .unwrap()
+        + 1;
+    let expected = format!("skipped row {} (line {line} of ", line - 1);
+    assert!(stderr.contains(&expected), "{expected:?} in {stderr}");
 
     let captions = dir.path().join("captions.parquet");
     let stderr = run_ok(
@@ -337,6 +346,30 @@ fn images_and_captions_embed_then_report_end_to_end() {
     // Image paths are stored relative to the output, so previews find them.
     let loaded = faultline::data::load_dataset(&data, &Default::default()).unwrap();
     assert!(loaded.image(0).unwrap().exists());
+    // The list named them relatively: so does the output, even in another folder (with ..).
+    let elsewhere = dir.path().join("out");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let moved = elsewhere.join("data.parquet");
+    run_ok(&mut embed_images(&list, &moved, &[]));
+    let file = std::fs::File::open(&moved).unwrap();
+    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let images = batch
+        .column_by_name("image")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow::array::StringArray>()
+        .unwrap()
+        .value(0)
+        .to_string();
+    assert!(images.starts_with("../images/"), "{images}");
+    let loaded = faultline::data::load_dataset(&moved, &Default::default()).unwrap();
+    assert!(loaded.image(0).unwrap().exists());
 }
 
 #[test]
@@ -348,6 +381,10 @@ fn strict_stops_at_the_first_bad_image_and_names_it() {
     let (output, stderr) = run(&mut embed_images(&list, &out, &["--strict"]));
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("empty.png"), "{stderr}");
+    assert!(
+        !stderr.contains("skipped"),
+        "the image --strict stops on is an error, not skipped: {stderr}"
+    );
     assert!(!out.exists());
 }
 

@@ -9,6 +9,13 @@ use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  faultline embed images   --model clip/ --input predictions.csv --out data.parquet
+  faultline embed captions --model clip/ --dataset data.parquet  --out captions.parquet
+  faultline embed templates > my_templates.toml
+
+A CLIP model folder holds vision_model.onnx and text_model.onnx (or one model.onnx),
+tokenizer.json and preprocessor_config.json, as exported by optimum or found on the Hub.")]
 pub struct EmbedArgs {
     #[command(subcommand)]
     pub what: EmbedCommand,
@@ -31,9 +38,13 @@ Interrupted runs resume: run the same command again.")]
   faultline embed captions --model clip/ --dataset data.parquet --out captions.parquet
   faultline embed captions --model clip/ --input my_templates.toml --classes classes.txt --out captions.parquet
   faultline embed captions --model clip/ --input captions.txt --out captions.parquet
+  faultline embed templates > my_templates.toml
 
-Without --input the built-in templates are used (see templates/captions.toml).")]
+Without --input the built-in templates are used; `faultline embed templates` prints them to edit.
+In a captions.txt line, {class} is replaced by each class name.")]
     Captions(CaptionArgs),
+    /// Print the built-in caption templates: a .toml file to edit and pass to `captions --input`
+    Templates,
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +138,17 @@ pub fn embed_command(args: EmbedArgs) -> Result<()> {
     match args.what {
         EmbedCommand::Images(args) => images_command(args),
         EmbedCommand::Captions(args) => captions_command(args),
+        EmbedCommand::Templates => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(captions::DEFAULT_TEMPLATES.as_bytes())
+                .and_then(|()| out.flush())
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(Error::Stdout)
+        }
     }
 }
 

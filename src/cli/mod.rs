@@ -401,12 +401,7 @@ pub struct InterveneArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Per-example weights for the train rows: soft, double-where-negative or balanced
-    #[arg(
-        long,
-        value_name = "SCHEME",
-        required_unless_present = "select",
-        conflicts_with = "select"
-    )]
+    #[arg(long, value_name = "SCHEME", conflicts_with = "select")]
     pub weights: Option<String>,
     /// The K pool rows per class most aligned with its failure direction
     #[arg(long, value_name = "K")]
@@ -513,6 +508,8 @@ fn render(
 }
 
 fn demo_command(args: DemoArgs) -> Result<()> {
+    // A bad --config or --theme is an error in every mode, not only when the explorer opens.
+    let ui = args.ui.options()?;
     let mut world = demo::generate(&DemoOptions {
         seed: args.demo_seed,
         ..DemoOptions::default()
@@ -547,7 +544,6 @@ fn demo_command(args: DemoArgs) -> Result<()> {
             cache,
         );
     }
-    let ui = args.ui.options()?;
     // The explorer shows thumbnails: keep them in the cache folder, drawn once.
     if let Some(dir) = crate::analysis::cache::cache_dir() {
         let dir = dir.join(format!("demo-thumbnails-{}", args.demo_seed));
@@ -703,6 +699,11 @@ fn export_command(args: ExportArgs) -> Result<()> {
 }
 
 fn intervene_command(args: InterveneArgs) -> Result<()> {
+    if args.weights.is_none() && args.select.is_none() {
+        return Err(Error::usage(
+            "intervene needs --weights SCHEME (a weight for every train row: soft, double-where-negative or balanced) or --select K (the K pool rows per class most aligned with its failure direction, to label)",
+        ));
+    }
     export::FileKind::of(&args.out)?;
     guard_output(&args.out, &[&args.data.data])?;
     let scheme = match &args.weights {

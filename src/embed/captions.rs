@@ -102,16 +102,93 @@ pub fn expand_templates(
                     .collect();
             }
             for text in combos {
-                push(text);
+                push(english(&text, class));
             }
         }
     }
     Ok(out)
 }
 
+/// Words after which a class name is plural ("two dogs").
+const QUANTITIES: [&str; 12] = [
+    "two",
+    "three",
+    "four",
+    "five",
+    "several",
+    "many",
+    "some",
+    "few",
+    "multiple",
+    "numerous",
+    "lots of",
+    "a group of",
+];
+
+/// A caption made from words put together, made grammatical: "a" before a vowel sound becomes
+/// "an" ("an orange dog"), and `class` after a quantity becomes plural ("many dogs").
+pub fn english(text: &str, class: &str) -> String {
+    let mut out = text.to_string();
+    for quantity in QUANTITIES {
+        let single = format!("{quantity} {class}");
+        if out.contains(&single) {
+            out = out.replace(&single, &format!("{quantity} {}", plural(class)));
+        }
+    }
+    let words: Vec<&str> = out.split(' ').collect();
+    let mut fixed = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        match *word {
+            "a" if vowel_sound(next) => fixed.push("an"),
+            "an" if !next.is_empty() && !vowel_sound(next) => fixed.push("a"),
+            w => fixed.push(w),
+        }
+    }
+    fixed.join(" ")
+}
+
+fn vowel_sound(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    // Letters that sound like a consonant ("a unicorn", "a one-eyed") or a silent h ("an hour").
+    const CONSONANT: [&str; 6] = ["uni", "use", "usu", "eu", "one", "once"];
+    const SILENT_H: [&str; 4] = ["hour", "honest", "honour", "heir"];
+    if CONSONANT.iter().any(|p| lower.starts_with(p)) {
+        return false;
+    }
+    if SILENT_H.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    lower.starts_with(['a', 'e', 'i', 'o', 'u'])
+}
+
+/// An English plural of a class name's last word: box -> boxes, city -> cities, dog -> dogs.
+/// Names already ending in s are left as they are.
+pub fn plural(name: &str) -> String {
+    let lower = name.to_lowercase();
+    if lower.ends_with('s') {
+        return name.to_string();
+    }
+    if ["x", "z", "ch", "sh"].iter().any(|e| lower.ends_with(e)) {
+        return format!("{name}es");
+    }
+    let mut chars = lower.chars().rev();
+    if let (Some('y'), Some(c)) = (chars.next(), chars.next()) {
+        if !"aeiou".contains(c) {
+            return format!("{}ies", &name[..name.len() - 1]);
+        }
+    }
+    format!("{name}s")
+}
+
 /// One caption a line (blank lines and lines starting with '#' skipped), for every class; with
-/// class names, each class's reference caption is added.
-pub fn read_caption_lines(text: &str, classes: &[String]) -> Vec<Candidate> {
+/// class names, each class's reference caption is added. A line with `{class}` is made for each
+/// class ("a photo of a {class} at night"); any other `{...}` is an error naming the line (word
+/// lists need a .toml template).
+pub fn read_caption_lines(
+    text: &str,
+    classes: &[String],
+) -> std::result::Result<Vec<Candidate>, String> {
     let mut out: Vec<Candidate> = classes
         .iter()
         .map(|c| Candidate {
@@ -119,16 +196,39 @@ pub fn read_caption_lines(text: &str, classes: &[String]) -> Vec<Candidate> {
             class: Some(c.clone()),
         })
         .collect();
-    out.extend(
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| Candidate {
-                text: l.to_string(),
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let names = placeholders(line).map_err(|e| format!("line {}: {e}", number + 1))?;
+        if let Some(other) = names.iter().find(|n| n.as_str() != "class") {
+            return Err(format!(
+                "line {}: {{{other}}} is not expanded in a .txt file; only {{class}} is (use a .toml template for word lists)",
+                number + 1
+            ));
+        }
+        if names.is_empty() {
+            out.push(Candidate {
+                text: line.to_string(),
                 class: None,
-            }),
-    );
-    out
+            });
+            continue;
+        }
+        if classes.is_empty() {
+            return Err(format!(
+                "line {} uses {{class}}: pass --classes FILE or --dataset DATA",
+                number + 1
+            ));
+        }
+        for class in classes {
+            out.push(Candidate {
+                text: english(&line.replace("{class}", class), class),
+                class: Some(class.clone()),
+            });
+        }
+    }
+    Ok(out)
 }
 
 pub struct CaptionJob {
@@ -173,7 +273,8 @@ pub fn candidates(job: &CaptionJob) -> Result<Vec<Candidate>> {
             None => Error::Internal(format!("the built-in templates: {message}")),
         })?
     } else {
-        read_caption_lines(&source, &job.classes)
+        let path = path.expect("a .txt file has a path");
+        read_caption_lines(&source, &job.classes).map_err(|message| Error::input(path, message))?
     };
     if found.is_empty() {
         return Err(Error::input(
@@ -240,6 +341,70 @@ pub fn run(job: &CaptionJob) -> Result<CaptionSummary> {
 }
 
 #[cfg(test)]
+mod grammar_tests {
+    use super::*;
+
+    #[test]
+    fn articles_and_plurals_agree() {
+        assert_eq!(
+            english("a photo of a orange square", "square"),
+            "a photo of an orange square"
+        );
+        assert_eq!(
+            english("a photo of two square", "square"),
+            "a photo of two squares"
+        );
+        assert_eq!(
+            english("a photo of many box", "box"),
+            "a photo of many boxes"
+        );
+        assert_eq!(
+            english("a photo of several puppy", "puppy"),
+            "a photo of several puppies"
+        );
+        assert_eq!(
+            english("a photo of a umbrella", "umbrella"),
+            "a photo of an umbrella"
+        );
+        assert_eq!(
+            english("a photo of a unicorn", "unicorn"),
+            "a photo of a unicorn"
+        );
+        assert_eq!(english("a photo of an dog", "dog"), "a photo of a dog");
+        assert_eq!(english("a photo of two bus", "bus"), "a photo of two bus");
+        assert_eq!(plural("key"), "keys");
+    }
+
+    #[test]
+    fn class_placeholders_in_a_text_file_are_expanded_per_class() {
+        let classes = vec!["dog".to_string(), "owl".to_string()];
+        let out =
+            read_caption_lines("a photo of a {class} at night\nin the rain\n", &classes).unwrap();
+        let texts: Vec<(&str, Option<&str>)> = out
+            .iter()
+            .map(|c| (c.text.as_str(), c.class.as_deref()))
+            .collect();
+        assert!(texts.contains(&("a photo of a dog at night", Some("dog"))));
+        assert!(texts.contains(&("a photo of an owl at night", Some("owl"))));
+        assert!(texts.contains(&("in the rain", None)));
+        let err = read_caption_lines("ok\na {colour} {class}\n", &classes).unwrap_err();
+        assert!(err.starts_with("line 2: {colour} is not expanded"), "{err}");
+        assert!(read_caption_lines("a {class}", &[]).is_err());
+    }
+
+    #[test]
+    fn the_built_in_templates_make_grammatical_captions() {
+        let out = expand_templates(DEFAULT_TEMPLATES, &["square".into()]).unwrap();
+        let texts: Vec<&str> = out.iter().map(|c| c.text.as_str()).collect();
+        assert!(texts.contains(&"a photo of an orange square"), "{texts:?}");
+        assert!(texts.contains(&"a photo of two squares"), "{texts:?}");
+        assert!(!texts
+            .iter()
+            .any(|t| t.contains(" a orange") || t.contains("two square ")));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -292,7 +457,8 @@ mod tests {
 
     #[test]
     fn caption_lines_apply_to_every_class() {
-        let out = read_caption_lines("# comment\na red car\n\nat night\n", &["car".into()]);
+        let out =
+            read_caption_lines("# comment\na red car\n\nat night\n", &["car".into()]).unwrap();
         assert_eq!(out[0].text, "a photo of a car");
         assert_eq!(out[1].class, None);
         assert_eq!(out.len(), 3);

@@ -152,18 +152,21 @@ fn parts_dir(out: &Path) -> PathBuf {
     out.with_file_name(format!(".{name}.parts"))
 }
 
-/// Image paths as the output's loader will resolve them: relative to the output's folder when
-/// under it, else absolute.
+/// Image paths as the output's loader will resolve them: an absolute path in the list stays
+/// absolute; a relative one (relative to the list) is rewritten relative to the output's folder,
+/// climbing with `..` when needed, so the dataset keeps working when moved with its images.
 fn output_image_paths(list: &ImageList, rows: &[u32], out: &Path) -> ArrayRef {
-    let out_dir = std::path::absolute(out.parent().unwrap_or(Path::new(".")))
-        .unwrap_or_else(|_| PathBuf::from("."));
+    let out_dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     Arc::new(StringArray::from_iter_values(rows.iter().map(|&r| {
-        let path = std::path::absolute(&list.paths[r as usize])
-            .unwrap_or_else(|_| list.paths[r as usize].clone());
-        let shown = path
-            .strip_prefix(&out_dir)
-            .map(Path::to_path_buf)
-            .unwrap_or(path);
+        let path = &list.paths[r as usize];
+        let shown = if list.absolute[r as usize] {
+            path.clone()
+        } else {
+            crate::files::path_from(out_dir, path)
+        };
         shown.to_string_lossy().replace('\\', "/")
     })))
 }
@@ -280,8 +283,30 @@ fn decode_batch(list: &ImageList, rows: &[usize], model: &ImageModel) -> Decoded
     (kept, pixels, skipped)
 }
 
+/// Where a row of the list is, as its user would find it: "row 20 (line 21 of list.csv)" for a
+/// CSV (rows counted from 1, after the header line), "row 20" for Parquet, the file for a folder.
+fn where_is(list: &ImageList, row: usize) -> String {
+    let text = |e: &str| {
+        list.source
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case(e))
+    };
+    if list.source.is_dir() {
+        list.paths[row].display().to_string()
+    } else if text("csv") || text("tsv") || text("txt") {
+        format!(
+            "row {} (line {} of {})",
+            row + 1,
+            row + 2,
+            list.source.display()
+        )
+    } else {
+        format!("row {} of {}", row + 1, list.source.display())
+    }
+}
+
 /// Always printed, --quiet or not: each one is a row missing from the output.
-fn report_skipped(skipped: &[Skipped]) {
+fn report_skipped(list: &ImageList, skipped: &[Skipped]) {
     use std::io::IsTerminal;
     // On a terminal, clear the progress line first.
     let clear = if std::io::stderr().is_terminal() {
@@ -290,7 +315,16 @@ fn report_skipped(skipped: &[Skipped]) {
         ""
     };
     for s in skipped {
-        let line = format!("skipped row {}: {}: {}", s.row, s.path, s.reason);
+        let line = if list.source.is_dir() {
+            format!("skipped {}: {}", s.path, s.reason)
+        } else {
+            format!(
+                "skipped {}: {}: {}",
+                where_is(list, s.row),
+                s.path,
+                s.reason
+            )
+        };
         let _ = std::io::Write::write_all(&mut std::io::stderr(), clear.as_bytes());
         crate::text::message(&line);
     }
@@ -449,15 +483,16 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
                 }
             });
             for (rows_ok, pixels, bad) in rx {
-                report_skipped(&bad);
+                // With --strict the first bad image is the error, not a "skipped" line.
                 if job.strict {
                     if let Some(first) = bad.first() {
                         return Err(Error::input(
                             Path::new(&first.path),
-                            format!("row {}: {} (--strict stops at the first bad image; finished chunks are kept)", first.row, first.reason),
+                            format!("{}: {} (--strict stops at the first bad image; finished chunks are kept)", where_is(list, first.row), first.reason),
                         ));
                     }
                 }
+                report_skipped(list, &bad);
                 let n = rows_ok.len() + bad.len();
                 if !rows_ok.is_empty() {
                     let (values, d) = model.embed(&pixels, rows_ok.len())?;

@@ -18,6 +18,8 @@ pub struct ImageList {
     pub table: RecordBatch,
     /// Where each row's image is read from.
     pub paths: Vec<PathBuf>,
+    /// Whether the list named each image by an absolute path.
+    pub absolute: Vec<bool>,
 }
 
 impl ImageList {
@@ -64,16 +66,20 @@ pub fn list_images(input: &Path) -> Result<ImageList> {
     let strings = column.as_string::<i32>();
     let base = input.parent().unwrap_or(Path::new("."));
     let mut paths = Vec::with_capacity(strings.len());
+    let mut absolute = Vec::with_capacity(strings.len());
     for row in 0..strings.len() {
         if strings.is_null(row) || strings.value(row).trim().is_empty() {
             return Err(Error::cell(input, IMAGE_COLUMN, row, "empty image path"));
         }
-        paths.push(base.join(strings.value(row)));
+        let value = Path::new(strings.value(row));
+        absolute.push(value.is_absolute());
+        paths.push(base.join(value));
     }
     Ok(ImageList {
         source: input.to_path_buf(),
         table,
         paths,
+        absolute,
     })
 }
 
@@ -229,9 +235,12 @@ fn list_folder(root: &Path) -> Result<ImageList> {
         columns.into_iter().map(|(_, a)| a).collect(),
     )
     .map_err(|e| Error::Internal(e.to_string()))?;
+    // Found under a folder: the output names them relative to its own folder.
+    let absolute = vec![false; files.len()];
     Ok(ImageList {
         source: root.to_path_buf(),
         table,
         paths: files,
+        absolute,
     })
 }

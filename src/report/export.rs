@@ -60,8 +60,13 @@ impl Columns {
     }
 }
 
+/// Writes `batch` as CSV or Parquet by the file's extension. Its `image` column is rewritten
+/// relative to the output's folder (as the input contract reads paths: relative to the file
+/// that holds them), so the export can be read from anywhere.
 pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
     let kind = FileKind::of(path)?;
+    let rebased = image_paths_from(path.parent().unwrap_or(Path::new(".")), batch)?;
+    let batch = rebased.as_ref().unwrap_or(batch);
     write_atomically(path, |file| match kind {
         FileKind::Csv => {
             let mut writer = arrow::csv::WriterBuilder::new()
@@ -77,6 +82,36 @@ pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<()> {
             Ok(())
         }
     })
+}
+
+/// `batch` with its `image` paths made relative to `folder`; None when it has none.
+fn image_paths_from(folder: &Path, batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+    let Some(index) = batch.schema().index_of("image").ok() else {
+        return Ok(None);
+    };
+    let Some(images) = batch.column(index).as_any().downcast_ref::<StringArray>() else {
+        return Ok(None);
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let rebased: StringArray = images
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                crate::files::path_from(folder, Path::new(p))
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+        })
+        .collect();
+    let mut columns = batch.columns().to_vec();
+    columns[index] = Arc::new(rebased);
+    RecordBatch::try_new(batch.schema(), columns)
+        .map(Some)
+        .map_err(|e| crate::Error::Internal(e.to_string()))
 }
 
 fn ids_column(dataset: &Dataset, rows: &[usize]) -> ArrayRef {
