@@ -87,3 +87,38 @@ fn confidences_are_possible_for_an_argmax() {
         .fold(f32::INFINITY, |a, &b| a.min(b));
     assert!(lowest >= 1.0 / k, "{lowest} < 1/{k}");
 }
+
+/// The demo's text side embeds a typed caption where the demo's own caption bank has it, so a
+/// new user can press `c` in `faultline demo`; words it does not know are a clear error.
+#[test]
+fn the_demo_text_side_embeds_typed_captions_like_its_bank() {
+    let demo = faultline::demo::generate(&faultline::demo::DemoOptions::default());
+    let bank = &demo.captions;
+    for text in [
+        "a photo of a dog in the snow",
+        "a photo of a white cat",
+        "a photo of a boat",
+    ] {
+        let i = bank.texts.iter().position(|t| t == text).unwrap();
+        let ours = &demo.text.embed_all(&[text.to_string()]).unwrap()[0];
+        let cosine: f32 = ours
+            .iter()
+            .zip(bank.embeddings.row(i))
+            .map(|(a, b)| a * b)
+            .sum();
+        assert!(cosine > 0.99, "{text}: cosine {cosine}");
+    }
+    // Without a class word, the reference caption's class is used.
+    let texts = ["in the snow".to_string(), "a photo of a dog".to_string()];
+    let both = demo.text.embed_all(&texts).unwrap();
+    let snow_dog = &demo
+        .text
+        .embed_all(&["a photo of a dog in the snow".into()])
+        .unwrap()[0];
+    assert_eq!(&both[0], snow_dog);
+    let err = demo
+        .text
+        .embed_all(&["a spaceship".to_string()])
+        .unwrap_err();
+    assert!(err.contains("knows the classes dog, cat"), "{err}");
+}

@@ -107,6 +107,13 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
     tmux.run(&["send-keys", "-t", "fl", "/", "c", "a", "t", "Enter"]);
     let screen = tmux.wait_for("…white cat on the grass");
     assert!(screen.contains("/cat"), "{screen}");
+    // The demo's own text side scores a typed caption (no CLIP model needed).
+    tmux.run(&["send-keys", "-t", "fl", "c"]);
+    tmux.wait_for("Score a caption");
+    tmux.run(&["send-keys", "-t", "fl", "-l", "a photo of a white cat"]);
+    tmux.run(&["send-keys", "-t", "fl", "Enter"]);
+    let screen = tmux.wait_for("yours ");
+    assert!(screen.contains("…white cat ("), "{screen}");
     tmux.run(&["send-keys", "-t", "fl", "?"]);
     tmux.wait_for("search classes");
     // Closing help with `?` (an Esc followed at once by q would read as alt-q).

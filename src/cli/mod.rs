@@ -553,12 +553,19 @@ fn demo_command(args: DemoArgs) -> Result<()> {
             ));
         }
     }
+    // Typed captions (key c) in the demo's own vocabulary, no CLIP model needed.
+    let text = world.text.clone();
+    let text_model: crate::ui::typed_caption::OpenEmbedder = Box::new(move || {
+        let embed: crate::ui::typed_caption::Embedder =
+            Box::new(move |texts: &[String]| text.embed_all(texts));
+        Ok(embed)
+    });
     let session = Session {
         dataset: Arc::new(world.dataset),
         bank: Some(Arc::new(world.captions)),
         fit_options: args.fit.options()?,
         use_cache: !args.fit.no_cache,
-        text_model: None,
+        text_model: Some(text_model),
     };
     crate::ui::run(session, ui)
 }

@@ -87,6 +87,66 @@ pub struct Demo {
     pub captions: CaptionBank,
     /// (class, colour, context) of every row, including pool rows whose label is hidden.
     pub truth: Vec<(u32, usize, usize)>,
+    /// The world's text side, so typed captions work in the demo without a CLIP model.
+    pub text: DemoText,
+}
+
+/// Embeds captions in the demo's vocabulary (its classes, colours and places) as the demo's
+/// caption bank was made, without noise: "a photo of a dog in the snow" lands where the bank's
+/// caption of the same words does.
+#[derive(Debug, Clone)]
+pub struct DemoText {
+    concepts: Concepts,
+}
+
+/// The words of `text`, lower case, split at anything not a letter or digit.
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The first of `names` (each one or more words) that occurs in `words`.
+fn find(words: &[String], names: &[&str]) -> Option<usize> {
+    names.iter().position(|name| {
+        let name: Vec<&str> = name.split(' ').collect();
+        words
+            .windows(name.len())
+            .any(|w| w.iter().map(String::as_str).eq(name.iter().copied()))
+    })
+}
+
+impl DemoText {
+    /// The caption's embedding; `class` stands in when the caption names no class.
+    pub fn embed(&self, text: &str, class: Option<usize>) -> Result<Vec<f32>, String> {
+        let words = words(text);
+        let names: Vec<&str> = CLASSES.iter().map(|(n, _)| *n).collect();
+        let class = find(&words, &names).or(class).ok_or_else(|| {
+            format!(
+                "the demo's text side knows the classes {}, the colours {} and the places {}",
+                names.join(", "),
+                COLOURS.join(", "),
+                CONTEXTS.join(", ")
+            )
+        })?;
+        let composed = self.concepts.compose(
+            &self.concepts.text_offset,
+            class,
+            find(&words, &COLOURS),
+            find(&words, &CONTEXTS),
+        );
+        Ok(normalised(&composed))
+    }
+
+    /// Texts embedded in order; a caption without a class takes the class of the last text
+    /// that names one (the explorer sends the caption, then the class's reference caption).
+    pub fn embed_all(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        let names: Vec<&str> = CLASSES.iter().map(|(n, _)| *n).collect();
+        let fallback = texts.iter().rev().find_map(|t| find(&words(t), &names));
+        texts.iter().map(|t| self.embed(t, fallback)).collect()
+    }
 }
 
 fn random_vector(rng: &mut Rng, dim: usize, norm: f64) -> Vec<f64> {
@@ -100,6 +160,7 @@ fn normalised(v: &[f64]) -> Vec<f32> {
     v.iter().map(|x| (x / n) as f32).collect()
 }
 
+#[derive(Debug, Clone)]
 struct Concepts {
     image_offset: Vec<f64>,
     text_offset: Vec<f64>,
@@ -225,6 +286,9 @@ pub fn generate(options: &DemoOptions) -> Demo {
     }
 
     let captions = caption_bank(&concepts, &mut rng, dim);
+    let text = DemoText {
+        concepts: concepts.clone(),
+    };
     let dataset = Dataset {
         source: PathBuf::from("<demo>"),
         embeddings: Embeddings::from_vec(dim, values),
@@ -245,6 +309,7 @@ pub fn generate(options: &DemoOptions) -> Demo {
         dataset,
         captions,
         truth,
+        text,
     }
 }
 
