@@ -160,13 +160,22 @@ fn export_and_intervene_write_csv_and_parquet() {
         "confidence",
         "image",
         "decision_value",
+        "sigma",
     ] {
         assert!(
             header.split(',').any(|h| h == column),
             "{column} in {header}"
         );
     }
-    assert_eq!(lines.count(), 25);
+    // Image paths relative to the export's folder, as the input contract reads them.
+    let image = header.split(',').position(|h| h == "image").unwrap();
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 25);
+    let first_image = rows[0].split(',').nth(image).unwrap();
+    assert!(
+        !first_image.starts_with('/') && dir.path().join(first_image).exists(),
+        "{first_image}"
+    );
 
     let parquet = path(&dir, "cat_easy.parquet");
     run_ok(

@@ -694,7 +694,10 @@ fn export_command(args: ExportArgs) -> Result<()> {
         ranked.reverse();
     }
     ranked.truncate(k);
-    export::write_batch(&args.out, &export::ranked_rows(&dataset, &ranked)?)?;
+    export::write_batch(
+        &args.out,
+        &export::ranked_rows(&dataset, &ranked, findings.spread)?,
+    )?;
     crate::text::message(&format!(
         "wrote {} {} test rows of '{}' to {}",
         ranked.len(),
@@ -702,6 +705,9 @@ fn export_command(args: ExportArgs) -> Result<()> {
         findings.name,
         args.out.display()
     ));
+    for caveat in &findings.caveats {
+        crate::text::message(&format!("warning: '{}': {}", findings.name, caveat.text));
+    }
     Ok(())
 }
 

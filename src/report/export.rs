@@ -176,8 +176,13 @@ fn common_columns(columns: &mut Columns, dataset: &Dataset, rows: &[usize]) {
     );
 }
 
-/// The ranked rows (hardest first) with their rank and decision value.
-pub fn ranked_rows(dataset: &Dataset, ranked: &[RankedRow]) -> Result<RecordBatch> {
+/// The ranked rows (hardest first) with their rank, decision value and, with the class's
+/// spread, the scale-free score (`sigma`, as the report shows it).
+pub fn ranked_rows(
+    dataset: &Dataset,
+    ranked: &[RankedRow],
+    spread: Option<f64>,
+) -> Result<RecordBatch> {
     let rows: Vec<usize> = ranked.iter().map(|r| r.row).collect();
     let mut columns = Columns::default();
     columns.push(
@@ -189,6 +194,12 @@ pub fn ranked_rows(dataset: &Dataset, ranked: &[RankedRow]) -> Result<RecordBatc
         "decision_value",
         Arc::new(Float64Array::from_iter_values(
             ranked.iter().map(|r| r.decision_value),
+        )),
+    );
+    columns.push(
+        "sigma",
+        Arc::new(Float64Array::from_iter(
+            ranked.iter().map(|r| spread.map(|s| r.decision_value / s)),
         )),
     );
     columns.batch()

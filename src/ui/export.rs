@@ -68,9 +68,16 @@ fn write(job: &ExportJob) -> Result<String> {
                 return Err(Error::usage(format!("'{}' has no ranking", findings.name)));
             }
             let rows = findings.hardest(100);
-            export::write_batch(path, &export::ranked_rows(&dataset, rows)?)?;
+            export::write_batch(path, &export::ranked_rows(&dataset, rows, findings.spread)?)?;
+            // A ranking that is not a finding says so here too.
+            let caveat = if findings.is_finding() {
+                String::new()
+            } else {
+                let said: Vec<&str> = findings.caveats.iter().map(|c| c.short.as_str()).collect();
+                format!(" (not a finding: {})", said.join("; "))
+            };
             Ok(format!(
-                "wrote {} hardest rows of '{}' to {}",
+                "wrote {} hardest rows of '{}' to {}{caveat}",
                 rows.len(),
                 findings.name,
                 path.display()
