@@ -330,7 +330,7 @@ fn cases(dir: &Path) -> Vec<Case> {
         Case {
             name: "corrupt image with --strict",
             args: strict_embed("l3.csv", b"images/garbage.png,dog\n", "e7.parquet"),
-            expected: vec!["garbage.png", "row 0"],
+            expected: vec!["garbage.png", "row 1 (line 2 of"],
         },
         Case {
             name: "very long image path with --strict",
@@ -339,7 +339,7 @@ fn cases(dir: &Path) -> Vec<Case> {
                 format!("{long_name},dog\n").as_bytes(),
                 "e8.parquet",
             ),
-            expected: vec!["xxxxxxxx", "row 0"],
+            expected: vec!["xxxxxxxx", "row 1 (line 2 of"],
         },
         Case {
             name: "image list that is not UTF-8",

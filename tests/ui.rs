@@ -21,7 +21,8 @@ use ratatui_image::FontSize;
 use std::sync::{Arc, OnceLock};
 
 struct World {
-    dir: tempfile::TempDir,
+    /// Holds the PNGs the previews read, for as long as the tests run.
+    _dir: tempfile::TempDir,
     app_parts: (
         Arc<faultline::data::Dataset>,
         Arc<faultline::data::captions::CaptionBank>,
@@ -49,7 +50,7 @@ fn world() -> &'static World {
                 Arc::new(demo.captions),
                 Arc::new(model),
             ),
-            dir,
+            _dir: dir,
         }
     })
 }
@@ -236,8 +237,8 @@ fn half_block_preview_and_grid() {
     insta::assert_snapshot!("preview_halfblocks_120x36", screen);
     type_keys(&mut app, "v");
     let grid = render(&mut app, &mut images, 120, 36);
-    assert!(grid.contains("hardest (left)"), "{grid}");
-    let _ = &world().dir;
+    assert!(grid.contains("Grid · hardest · id 8970"), "{grid}");
+    insta::assert_snapshot!("grid_halfblocks_120x36", grid);
 }
 
 #[test]
@@ -475,4 +476,133 @@ fn the_readme_capture_is_the_current_screen() {
         screen.trim_end(),
         "README.md's capture is stale: paste the screen above into it"
     );
+}
+
+fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> Event {
+    Event::Mouse(crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+/// A click focuses the pane under the pointer and selects the row there; the wheel scrolls the
+/// pane under the pointer, not the focused one.
+#[test]
+fn clicks_select_what_is_under_the_pointer_and_the_wheel_scrolls_it() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let mut app = app();
+    let keymap = Keymap::default();
+    let screen = render(&mut app, &mut no_images(), 120, 36);
+    // The third class row of the class list (two border/header lines above the first).
+    let line = screen.lines().nth(4).unwrap();
+    let clicked = app.visible[2];
+    assert!(
+        line.contains(app.dataset.class_names[clicked as usize].as_str()),
+        "{line}"
+    );
+    handle_event(
+        &mut app,
+        &keymap,
+        mouse(MouseEventKind::Down(MouseButton::Left), 5, 4),
+    );
+    assert_eq!(app.selected_class(), Some(clicked));
+    render(&mut app, &mut no_images(), 120, 36);
+    // The fifth example row, in the examples pane (x 40).
+    handle_event(
+        &mut app,
+        &keymap,
+        mouse(MouseEventKind::Down(MouseButton::Left), 45, 6),
+    );
+    assert_eq!(app.focus, Pane::Examples);
+    assert_eq!(app.examples.cursor, 4);
+    // The wheel over the captions pane scrolls the captions; the focus stays on the examples.
+    handle_event(&mut app, &keymap, mouse(MouseEventKind::ScrollDown, 10, 30));
+    assert_eq!(app.captions.cursor, 1);
+    assert_eq!(app.focus, Pane::Examples);
+    assert_eq!(app.examples.cursor, 4);
+}
+
+/// The grid's thumbnails are selectable: moving walks the hardest then the easiest, enter opens
+/// the selected one's row in the examples list, y copies its id and image path.
+#[test]
+fn the_grid_selects_opens_and_copies() {
+    let mut app = app();
+    let mut images = no_images();
+    type_keys(&mut app, "\tv");
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(screen.contains("Grid · hardest · id"), "{screen}");
+    let (hard, easy) = app.grid_cells;
+    assert!(hard > 0 && easy > 0, "{hard} {easy}");
+    for _ in 0..hard {
+        type_keys(&mut app, "j");
+    }
+    let (row, from_hard) = app.grid_selection().unwrap();
+    assert!(!from_hard, "past the hardest comes the first easiest");
+    type_keys(&mut app, "y");
+    let copied = app.pending_copy.take().unwrap();
+    assert!(
+        copied.starts_with(&app.dataset.ids.get(row.row).to_string()),
+        "{copied}"
+    );
+    assert!(copied.contains(".png"), "{copied}");
+    type_keys(&mut app, "\n");
+    assert!(!app.grid);
+    assert_eq!(app.order, faultline::ui::app::Order::Easiest);
+    assert_eq!(app.selected_example().unwrap().row, row.row);
+    insta::assert_snapshot!(
+        "grid_then_open_120x36",
+        render(&mut app, &mut images, 120, 36)
+    );
+}
+
+/// Reviewed pictures of the screens a user passes through: the export menu and its path prompt,
+/// the note prompt (with a cursor moved into the text), a fit running and a failed fit, at 80x24.
+#[test]
+fn prompts_menus_and_fit_states_at_80x24() {
+    let mut app = app();
+    type_keys(&mut app, "e");
+    insta::assert_snapshot!(
+        "export_menu_80x24",
+        render(&mut app, &mut no_images(), 80, 24)
+    );
+    type_keys(&mut app, "1");
+    let screen = render(&mut app, &mut no_images(), 80, 24);
+    assert!(screen.contains("faultline-boat-hardest.csv"), "{screen}");
+    insta::assert_snapshot!("export_path_80x24", screen);
+    type_keys(&mut app, "\x1bn");
+    for key in "night shots".chars() {
+        type_keys(&mut app, &key.to_string());
+    }
+    let keymap = Keymap::default();
+    for _ in 0..5 {
+        handle_event(&mut app, &keymap, key(KeyCode::Left));
+    }
+    insta::assert_snapshot!(
+        "note_prompt_80x24",
+        render(&mut app, &mut no_images(), 80, 24)
+    );
+
+    let (dataset, bank, _) = world().app_parts.clone();
+    let mut fitting = App::new(dataset.clone(), Some(bank.clone()), Triage::in_memory());
+    fitting.fit = faultline::ui::app::FitState::Running { done: 2, total: 6 };
+    let screen = render(&mut fitting, &mut no_images(), 80, 24);
+    assert!(
+        screen.contains("fitting directions… 2/6 classes"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("fit_running_80x24", screen);
+    let mut failed = App::new(dataset, Some(bank), Triage::in_memory());
+    failed.set_fit_failed("the cache folder is read-only".into());
+    let screen = render(&mut failed, &mut no_images(), 80, 24);
+    assert!(
+        screen.contains("fit failed: the cache folder is"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains('…'),
+        "no class reads as still fitting: {screen}"
+    );
+    insta::assert_snapshot!("fit_failed_80x24", screen);
 }

@@ -34,6 +34,10 @@ pub enum Action {
     TypeCaption,
     /// Close an overlay or prompt, clear a search.
     Back,
+    /// Enter: open the selected thumbnail's row (in the grid), or go to the examples.
+    Open,
+    /// Copy the selected row's id and image path to the clipboard (OSC 52).
+    Copy,
     // Typing in the search and the prompts (the keymap's text bindings; characters insert).
     /// Type a character.
     #[serde(skip_deserializing)]

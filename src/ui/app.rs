@@ -34,6 +34,12 @@ pub struct Drawn {
     pub caption_offset: usize,
     /// Lines the check pane has beyond its first screen (how far it can scroll).
     pub check_lines: usize,
+    /// Thumbnails in the grid: (hardest, easiest).
+    pub grid_cells: (usize, usize),
+    /// The whole screen.
+    pub screen: ratatui::layout::Rect,
+    /// Screen row of the first list row of the classes, examples and captions panes.
+    pub row_tops: [u16; 3],
     pub page: usize,
 }
 
@@ -213,6 +219,16 @@ pub struct App {
     pub typed: Option<TypedCaption>,
     /// The class the examples and captions lists belong to.
     shown_class: Option<u32>,
+    /// The selected thumbnail in the grid: the hardest ones first, then the easiest.
+    pub grid_cursor: usize,
+    /// Thumbnails the grid shows: (hardest, easiest); the last draw says.
+    pub grid_cells: (usize, usize),
+    /// Text to put on the clipboard (OSC 52); the loop writes it.
+    pub pending_copy: Option<String>,
+    /// The screen's size at the last draw (where mouse clicks land).
+    pub screen: ratatui::layout::Rect,
+    /// Screen row of the first list row of the classes, examples and captions panes.
+    pub row_tops: [u16; 3],
     /// How far the check pane scrolls (the last draw says).
     check_lines: usize,
 }
@@ -271,6 +287,11 @@ impl App {
             caption_worker: None,
             typed: None,
             shown_class: None,
+            grid_cursor: 0,
+            grid_cells: (0, 0),
+            pending_copy: None,
+            screen: ratatui::layout::Rect::default(),
+            row_tops: [0; 3],
             check_lines: 0,
             options: FindingOptions {
                 top_rows: 100,
@@ -423,12 +444,122 @@ impl App {
         self.example_rows().get(self.examples.cursor).copied()
     }
 
+    /// The grid's selected thumbnail: its test row, and whether it is from the hardest side.
+    pub fn grid_selection(&self) -> Option<(RankedRow, bool)> {
+        let findings = self.findings()?;
+        let (hard, easy) = self.grid_cells;
+        if hard + easy == 0 {
+            return None;
+        }
+        if self.grid_cursor < hard {
+            findings.ranking.get(self.grid_cursor).map(|r| (*r, true))
+        } else {
+            let k = self.grid_cursor - hard;
+            findings.ranking.iter().rev().nth(k).map(|r| (*r, false))
+        }
+    }
+
+    /// Enter: in the grid, show the selected thumbnail's row in the examples list; in the class
+    /// list, go to the examples.
+    fn open(&mut self) {
+        if self.grid {
+            if let Some((_, hard)) = self.grid_selection() {
+                let (hardest, _) = self.grid_cells;
+                self.order = if hard { Order::Hardest } else { Order::Easiest };
+                self.refresh_examples();
+                self.examples.cursor = if hard {
+                    self.grid_cursor
+                } else {
+                    self.grid_cursor - hardest
+                };
+                self.grid = false;
+                self.focus = Pane::Examples;
+            }
+        } else if self.focus == Pane::Classes {
+            self.focus = Pane::Examples;
+        }
+    }
+
+    /// y: the selected row's id and image path, tab-separated, onto the clipboard.
+    fn copy(&mut self) {
+        let row = if self.grid {
+            self.grid_selection().map(|(r, _)| r)
+        } else {
+            self.selected_example()
+        };
+        let Some(row) = row else {
+            self.status = Some("no row selected to copy".into());
+            return;
+        };
+        let id = self.dataset.ids.get(row.row).to_string();
+        let text = match self.dataset.image(row.row) {
+            Some(path) => format!("{id}\t{}", path.display()),
+            None => id.clone(),
+        };
+        self.status = Some(format!(
+            "copied id {} to the clipboard (OSC 52)",
+            crate::text::visible(&id)
+        ));
+        self.pending_copy = Some(text);
+    }
+
+    /// A click on `pane`'s `row`-th list row (counted from the first shown) or elsewhere on it:
+    /// focus the pane and select the row.
+    pub fn click(&mut self, pane: Pane, row: Option<usize>) {
+        if self.mode != Mode::Normal {
+            return;
+        }
+        self.status = None;
+        self.focus = pane;
+        let Some(row) = row else {
+            return;
+        };
+        match pane {
+            Pane::Classes => {
+                let at = self.classes.offset + row;
+                if at < self.visible.len() {
+                    self.select_class(at);
+                }
+            }
+            Pane::Examples if !self.grid => {
+                let at = self.examples.offset + row;
+                if at < self.example_rows().len() {
+                    self.examples.cursor = at;
+                }
+            }
+            Pane::Captions => {
+                let at = self.captions.offset + row;
+                if at < self.caption_count() {
+                    self.captions.cursor = at;
+                }
+            }
+            Pane::Examples | Pane::Check => {}
+        }
+    }
+
+    /// The mouse wheel over `pane`: scrolls it, wherever the focus is.
+    pub fn scroll(&mut self, pane: Pane, down: bool) {
+        if self.mode != Mode::Normal {
+            return;
+        }
+        let focus = self.focus;
+        self.focus = pane;
+        self.update(if down { Action::Down } else { Action::Up });
+        self.focus = focus;
+    }
+
     /// Applies what the last draw found (scroll offsets, page height).
     pub fn drawn(&mut self, drawn: Drawn) {
         self.classes.offset = drawn.class_offset;
         self.examples.offset = drawn.example_offset;
         self.captions.offset = drawn.caption_offset;
         self.check_lines = drawn.check_lines;
+        self.grid_cells = drawn.grid_cells;
+        self.grid_cursor = self
+            .grid_cursor
+            .min((drawn.grid_cells.0 + drawn.grid_cells.1).saturating_sub(1));
+        self.screen = drawn.screen;
+        self.row_tops = drawn.row_tops;
         self.check.cursor = self.check.cursor.min(drawn.check_lines.saturating_sub(1));
         self.page = drawn.page.max(1);
     }
@@ -480,6 +611,7 @@ impl App {
             self.examples = ListState::default();
             self.captions = ListState::default();
             self.check = ListState::default();
+            self.grid_cursor = 0;
         }
         self.refresh();
     }
@@ -491,6 +623,15 @@ impl App {
     }
 
     fn move_cursor(&mut self, to: impl FnOnce(usize, usize) -> usize) {
+        if self.grid && self.focus == Pane::Examples {
+            let len = self.grid_cells.0 + self.grid_cells.1;
+            self.grid_cursor = if len == 0 {
+                0
+            } else {
+                to(self.grid_cursor, len).min(len - 1)
+            };
+            return;
+        }
         let (len, cursor) = match self.focus {
             Pane::Classes => (self.visible.len(), self.classes.cursor),
             Pane::Examples => (self.example_rows().len(), self.examples.cursor),
@@ -593,6 +734,8 @@ impl App {
                     self.mode = Mode::Caption;
                 }
             }
+            Action::Open => self.open(),
+            Action::Copy => self.copy(),
             Action::Back => {
                 if !self.search.is_empty() {
                     self.search = Input::default();
@@ -633,6 +776,8 @@ impl App {
             | Action::CycleTriage
             | Action::TriageNote
             | Action::TypeCaption
+            | Action::Open
+            | Action::Copy
             | Action::Insert(_)
             | Action::DeleteBack
             | Action::DeleteWord
@@ -675,6 +820,8 @@ impl App {
             | Action::CycleTriage
             | Action::TriageNote
             | Action::TypeCaption
+            | Action::Open
+            | Action::Copy
             | Action::DeleteBack
             | Action::DeleteWord
             | Action::ClearInput
@@ -720,7 +867,9 @@ impl App {
             | Action::Export
             | Action::CycleTriage
             | Action::TriageNote
-            | Action::TypeCaption => {}
+            | Action::TypeCaption
+            | Action::Open
+            | Action::Copy => {}
         }
         if self.search.text() != before.text() {
             self.classes.cursor = 0;
@@ -759,7 +908,9 @@ impl App {
             | Action::Export
             | Action::CycleTriage
             | Action::TriageNote
-            | Action::TypeCaption => {}
+            | Action::TypeCaption
+            | Action::Open
+            | Action::Copy => {}
         }
     }
 

@@ -174,6 +174,8 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("n", Action::TriageNote),
     ("c", Action::TypeCaption),
     ("esc", Action::Back),
+    ("enter", Action::Open),
+    ("y", Action::Copy),
 ];
 
 impl Default for Keymap {

@@ -95,13 +95,71 @@ pub fn handle_event(app: &mut App, keymap: &Keymap, event: Event) {
                 app.update(action);
             }
         }
-        Event::Mouse(mouse) if !app.is_typing() => match mouse.kind {
-            MouseEventKind::ScrollDown => app.update(action::Action::Down),
-            MouseEventKind::ScrollUp => app.update(action::Action::Up),
-            _ => {}
-        },
+        Event::Mouse(mouse) if !app.is_typing() => {
+            let Some((pane, row)) = pane_at(app, mouse.column, mouse.row) else {
+                return;
+            };
+            match mouse.kind {
+                MouseEventKind::ScrollDown => app.scroll(pane, true),
+                MouseEventKind::ScrollUp => app.scroll(pane, false),
+                MouseEventKind::Down(crossterm::event::MouseButton::Left) => app.click(pane, row),
+                _ => {}
+            }
+        }
         _ => {}
     }
+}
+
+/// The pane under a screen cell, and the list row there (counted from the first row shown).
+fn pane_at(app: &App, column: u16, row: u16) -> Option<(app::Pane, Option<usize>)> {
+    use app::Pane;
+    let parts = panes::layout(app.screen);
+    let position = ratatui::layout::Position::new(column, row);
+    let examples = if app.grid {
+        ratatui::layout::Rect {
+            width: parts.examples.width + parts.preview.width,
+            ..parts.examples
+        }
+    } else {
+        parts.examples
+    };
+    let hit = [
+        (parts.classes, Pane::Classes, Some(0)),
+        (examples, Pane::Examples, Some(1)),
+        (parts.preview, Pane::Examples, None),
+        (parts.captions, Pane::Captions, Some(2)),
+        (parts.check, Pane::Check, None),
+    ]
+    .into_iter()
+    .find(|(area, _, _)| area.contains(position))?;
+    let (area, pane, list) = hit;
+    let list_row = list.and_then(|i| {
+        let top = app.row_tops[i];
+        (row >= top && row + 1 < area.bottom()).then(|| usize::from(row - top))
+    });
+    Some((pane, list_row))
+}
+
+/// Puts `text` on the clipboard with OSC 52 (tmux passes it on with `set-clipboard on`).
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let sequence = format!("\x1b]52;c;{}\x07", crate::text::base64(text.as_bytes()));
+    let mut out = std::io::stdout();
+    let _ = out
+        .write_all(sequence.as_bytes())
+        .and_then(|()| out.flush());
+}
+
+/// Mouse reporting for clicks and the wheel only (no motion events), SGR-encoded.
+const MOUSE_ON: &str = "\x1b[?1000h\x1b[?1006h";
+const MOUSE_OFF: &str = "\x1b[?1006l\x1b[?1015l\x1b[?1003l\x1b[?1002l\x1b[?1000l";
+
+fn mouse(on: bool) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = out
+        .write_all(if on { MOUSE_ON } else { MOUSE_OFF }.as_bytes())
+        .and_then(|()| out.flush());
 }
 
 /// Takes in one message: terminal input or finished work.
@@ -181,6 +239,9 @@ where
         ))
     });
     let hand_off = |app: &mut App| {
+        if let Some(text) = app.pending_copy.take() {
+            copy_to_clipboard(&text);
+        }
         if let Some(request) = app.pending_export.take() {
             exports.submit(export::ExportJob::new(app, request));
         }
@@ -234,11 +295,8 @@ fn simulate_panic() {
 /// Leaves the terminal as the explorer found it: mouse reporting off, the main screen back,
 /// cooked mode, the cursor shown.
 fn restore_terminal() {
-    let _ = crossterm::execute!(
-        std::io::stdout(),
-        crossterm::event::DisableMouseCapture,
-        crossterm::cursor::Show
-    );
+    mouse(false);
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
     ratatui::restore();
 }
 
@@ -264,7 +322,7 @@ pub fn run(session: Session, options: UiOptions) -> Result<()> {
     }));
     // Asked before mouse reporting is on, so the answers are not mixed with mouse reports.
     let detection = graphics::detect(options.image_protocol, graphics::Environment::current());
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    mouse(true);
     let result = event_loop(&mut terminal, session, options, detection);
     restore_terminal();
     crate::signals::on_signal(None);

@@ -50,13 +50,15 @@ fn rows<'a>(
         .collect()
 }
 
-/// Returns the list's scroll offset.
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
+/// Returns the list's scroll offset and the screen row of its first row.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, u16) {
     let focused = app.focus == Pane::Captions;
     let findings = app.findings();
     let Some((findings, scores)) = findings.and_then(|f| Some((f, f.captions.as_ref()?))) else {
         let text = if app.bank.is_none() {
             "no caption bank: run with --captions FILE to name the failure modes"
+        } else if matches!(app.fit, crate::ui::app::FitState::Failed(_)) {
+            "no fit, so no captions"
         } else if app.model.is_none() {
             "waiting for the fit…"
         } else {
@@ -69,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 .block(block("Captions", focused, theme)),
             area,
         );
-        return app.captions.offset;
+        return (app.captions.offset, area.y + 1);
     };
     let n = scores.ranked.len();
     let reference = super::shown(&scores.reference.text);
@@ -158,5 +160,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         &mut state,
     );
     frame.render_widget(column(easy_rows, "easiest", theme.easy), easy_area);
-    offset
+    (offset, hard_area.y + header_rows)
 }

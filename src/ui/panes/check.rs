@@ -36,10 +36,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let Some(findings) = app.findings() else {
-        frame.render_widget(
-            Paragraph::new("waiting for the fit…").style(theme.muted),
-            inner,
-        );
+        let text = match app.fit {
+            crate::ui::app::FitState::Failed(_) => "no fit, so no check",
+            _ => "waiting for the fit…",
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.muted), inner);
         return 0;
     };
     let mut lines: Vec<Line> = Vec::new();

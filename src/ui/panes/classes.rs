@@ -62,9 +62,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             let weak = app
                 .class_findings(c)
                 .is_some_and(|f| f.status == Status::Fitted && !f.is_finding());
-            let symbol = if weak { "?" } else { status_symbol(r.status) };
+            let failed = matches!(app.fit, crate::ui::app::FitState::Failed(_));
+            let symbol = if failed {
+                "×"
+            } else if weak {
+                "?"
+            } else {
+                status_symbol(r.status)
+            };
             let status_style = match r.status {
-                _ if weak => theme.warning,
+                _ if weak || failed => theme.warning,
                 Some(Status::Fitted) => theme.accent,
                 Some(Status::NoCoherentFailureMode) | Some(Status::Skipped) => theme.muted,
                 None => theme.warning,

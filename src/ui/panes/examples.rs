@@ -31,8 +31,8 @@ const COLUMNS: [Column; 6] = [
 ];
 const DROP: [Column; 3] = [Column::Rank, Column::Confidence, Column::Predicted];
 
-/// Returns the list's scroll offset.
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
+/// Returns the list's scroll offset and the screen row of its first row.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, u16) {
     let focused = app.focus == Pane::Examples;
     let findings = app.findings();
     let verdict = match findings {
@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             .style(theme.muted)
             .wrap(Wrap { trim: true });
         frame.render_widget(text.block(block(title, focused, theme)), area);
-        return app.examples.offset;
+        return (app.examples.offset, area.y + 2);
     }
     let outer = block(title, focused, theme);
     let mut inner = outer.inner(area);
@@ -185,5 +185,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let mut state = TableState::default()
         .with_selected((!examples.is_empty()).then_some(app.examples.cursor.saturating_sub(first)));
     frame.render_stateful_widget(table, inner, &mut state);
-    first
+    (first, inner.y + 1)
 }

@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Ke
     let mut lines: Vec<Line> = Vec::new();
     for paragraph in [
         "faultline ranks each class's test images along its failure direction: the SVM's normal, fitted on the val rows to tell the model's right answers from its wrong ones.",
-        "Status: ✓ fitted · ? fitted, but the model's confidence finds its errors better · ~ no coherent failure mode · – skipped · … fitting. Triage: ! confirmed · = not a problem · + needs data. Scores are in units of the class's spread of test-row scores (σ): negative is toward the errors.",
+        "Status: ✓ fitted · ? fitted, but the model's confidence finds its errors better · ~ no coherent failure mode · – skipped · … fitting · × the fit failed. Triage: ! confirmed · = not a problem · + needs data. Scores are in units of the class's spread of test-row scores (σ): negative is toward the errors.",
     ] {
         lines.extend(wrap(paragraph, text_width).into_iter().map(Line::from));
         lines.push(Line::from(""));

@@ -164,6 +164,13 @@ pub fn draw(
         example_offset: app.examples.offset,
         caption_offset: app.captions.offset,
         check_lines: 0,
+        grid_cells: (0, 0),
+        screen: area,
+        row_tops: [
+            parts.classes.y + 2,
+            parts.examples.y + 2,
+            parts.captions.y + 1,
+        ],
         page: app.page,
     };
     if app.grid {
@@ -171,12 +178,16 @@ pub fn draw(
             width: parts.examples.width + parts.preview.width,
             ..parts.examples
         };
-        preview::draw_grid(frame, grid_area, app, images, theme);
+        drawn.grid_cells = preview::draw_grid(frame, grid_area, app, images, theme);
     } else {
-        drawn.example_offset = examples::draw(frame, parts.examples, app, theme);
+        let (offset, top) = examples::draw(frame, parts.examples, app, theme);
+        drawn.example_offset = offset;
+        drawn.row_tops[1] = top;
         preview::draw(frame, parts.preview, app, images, theme);
     }
-    drawn.caption_offset = captions::draw(frame, parts.captions, app, theme);
+    let (offset, top) = captions::draw(frame, parts.captions, app, theme);
+    drawn.caption_offset = offset;
+    drawn.row_tops[2] = top;
     drawn.check_lines = check::draw(frame, parts.check, app, theme);
     hints::draw(frame, parts.hints, app, theme, keymap);
     match app.mode {

@@ -147,36 +147,76 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme
     frame.render_widget(Paragraph::new(lines), meta_area);
 }
 
-/// K hardest on the left, K easiest on the right, as many as fit.
-pub fn draw_grid(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme: &Theme) {
+/// K hardest on the left, K easiest on the right, as many as fit; the selected thumbnail's
+/// caption is highlighted and named in the title. Returns how many of each side it shows.
+pub fn draw_grid(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    images: &mut Images,
+    theme: &Theme,
+) -> (usize, usize) {
+    let outer_inner = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(outer_inner);
+    let cell = Size::new(12, 6);
+    let capacity = |half: Rect| {
+        ((half.width / cell.width).max(1) * (half.height / (cell.height + 1)).max(1)) as usize
+    };
+    let findings = app.findings();
+    let hardest = findings.map_or_else(Vec::new, |f| f.hardest(64).to_vec());
+    let easiest = findings.map_or_else(Vec::new, |f| f.easiest(64));
+    let shown = [
+        hardest.len().min(capacity(left)),
+        easiest.len().min(capacity(right)),
+    ];
+    let selected = if app.grid_cursor < shown[0] {
+        hardest.get(app.grid_cursor).map(|r| (*r, true))
+    } else {
+        easiest.get(app.grid_cursor - shown[0]).map(|r| (*r, false))
+    };
+    let title = match (selected, findings) {
+        (Some((r, hard)), Some(f)) => format!(
+            "Grid · {} · id {} {} · enter opens it",
+            if hard { "hardest" } else { "easiest" },
+            super::shown(&app.dataset.ids.get(r.row).to_string()),
+            super::score(Some(f), r.decision_value)
+        ),
+        _ => "Grid · hardest (left) vs easiest (right) test images".to_string(),
+    };
     let outer = block(
-        "Grid · hardest (left) vs easiest (right) test images",
+        super::fitting_title(&[title, "Grid".into()], area.width),
         true,
         theme,
     );
-    let inner = outer.inner(area);
     frame.render_widget(outer, area);
-    let Some(findings) = app.findings() else {
-        frame.render_widget(Paragraph::new("no ranking yet").style(theme.muted), inner);
-        return;
+    let Some(findings) = findings else {
+        frame.render_widget(
+            Paragraph::new("no ranking yet").style(theme.muted),
+            outer_inner,
+        );
+        return (0, 0);
     };
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    let cell = Size::new(12, 6);
-    for (half, rows) in [
-        (left, findings.hardest(64).to_vec()),
-        (right, findings.easiest(64)),
-    ] {
+    for (side, (half, rows)) in [(left, hardest), (right, easiest)].into_iter().enumerate() {
         let columns = (half.width / cell.width).max(1);
-        let lines = (half.height / (cell.height + 1)).max(1);
-        for (k, r) in rows.iter().take((columns * lines) as usize).enumerate() {
+        for (k, r) in rows.iter().take(shown[side]).enumerate() {
             let x = half.x + (k as u16 % columns) * cell.width;
             let y = half.y + (k as u16 / columns) * (cell.height + 1);
             let image_area =
                 Rect::new(x, y, cell.width.saturating_sub(1), cell.height).intersection(half);
             draw_image(frame, image_area, r.row, app, images, theme);
             let correct = app.dataset.correct[r.row] == Some(true);
+            let index = if side == 0 { k } else { shown[0] + k };
+            let is_selected = index == app.grid_cursor;
+            let marker = if is_selected { "▶" } else { "" };
             let caption = Line::from(vec![
+                Span::raw(marker),
                 Span::styled(
                     if correct { "✓" } else { "✗" },
                     if correct { theme.easy } else { theme.hard },
@@ -185,7 +225,13 @@ pub fn draw_grid(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, 
             ]);
             let caption_area =
                 Rect::new(x, y + cell.height, cell.width.saturating_sub(1), 1).intersection(half);
-            frame.render_widget(Paragraph::new(caption), caption_area);
+            let style = if is_selected {
+                theme.selection
+            } else {
+                theme.base
+            };
+            frame.render_widget(Paragraph::new(caption).style(style), caption_area);
         }
     }
+    (shown[0], shown[1])
 }
