@@ -639,6 +639,14 @@ impl Graphics {
             let mut canvas = image::RgbaImage::from_pixel(w, h, image::Rgba([0, 0, 0, 255]));
             image::imageops::overlay(&mut canvas, &scaled, 0, 0);
             DynamicImage::ImageRgba8(canvas)
+        } else if self.kind == ProtocolType::Halfblocks {
+            // Stretched to whole cells (at most half a cell out of proportion): a picture that
+            // ended half-way down its last cell would show a strip of background there.
+            image.resize_exact(
+                u32::from(size.width) * u32::from(self.font.width),
+                u32::from(size.height) * u32::from(self.font.height),
+                image::imageops::FilterType::Triangle,
+            )
         } else {
             resize.resize(&image, self.font, size, None)
         };
