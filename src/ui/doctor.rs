@@ -84,8 +84,9 @@ fn describe(
     let asked = match &detection.replies {
         None => "not asked".to_string(),
         Some(r) => format!(
-            "answered in {:.1} ms: kitty graphics {}, device attributes {}, cell size {}",
+            "answered in {:.1} ms: {}, kitty graphics {}, device attributes {}, cell size {}",
             detection.elapsed.as_secs_f64() * 1000.0,
+            r.version.as_deref().unwrap_or("no name/version"),
             if r.kitty { "yes" } else { "no" },
             r.device_attributes.as_deref().unwrap_or("no answer"),
             r.cell

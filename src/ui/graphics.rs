@@ -167,9 +167,28 @@ pub struct Replies {
     pub cell: Option<(u16, u16)>,
     /// The device status report that ends a bare terminal's answers.
     pub status: bool,
+    /// The terminal's name and version (XTVERSION), e.g. "kitty(0.26.5)".
+    pub version: Option<String>,
 }
 
 impl Replies {
+    /// A kitty older than 0.28, which has the graphics protocol but not the unicode
+    /// placeholders previews are drawn with (it shows boxes instead of the picture).
+    pub fn kitty_without_placeholders(&self) -> bool {
+        let Some(version) = self.version.as_deref() else {
+            return false;
+        };
+        let Some(numbers) = version
+            .strip_prefix("kitty(")
+            .and_then(|v| v.strip_suffix(')'))
+        else {
+            return false;
+        };
+        let mut parts = numbers.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        (major, minor) < (0, 28)
+    }
+
     pub fn sixel(&self) -> bool {
         self.device_attributes
             .as_deref()
@@ -182,7 +201,8 @@ impl Replies {
 /// terminal's answer arrives after anything tmux answers itself); a bare terminal gets a
 /// device status report last.
 pub fn query_bytes(tmux: bool) -> Vec<u8> {
-    let inner = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[c";
+    // Kitty graphics, cell size, the terminal's name and version (XTVERSION), device attributes.
+    let inner = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\\x1b[16t\x1b[>0q\x1b[c";
     if tmux {
         let mut out = b"\x1bPtmux;".to_vec();
         out.extend(inner.replace('\x1b', "\x1b\x1b").bytes());
@@ -212,6 +232,11 @@ pub fn split_replies(bytes: &[u8]) -> (Replies, Vec<u8>) {
 
 /// Recognises one answer at the start of `bytes`, recording it; returns its length.
 fn reply_at(bytes: &[u8], replies: &mut Replies) -> Option<usize> {
+    if bytes.starts_with(b"\x1bP>|") {
+        let end = find(bytes, b"\x1b\\")?;
+        replies.version = Some(String::from_utf8_lossy(&bytes[4..end]).into_owned());
+        return Some(end + 2);
+    }
     if bytes.starts_with(b"\x1b_G") {
         let end = find(bytes, b"\x1b\\")?;
         let body = &bytes[3..end];
@@ -498,7 +523,10 @@ pub fn detect(choice: ProtocolChoice, env: Environment) -> Detection {
         .map(|c| (c, "the terminal's answer"))
         .or_else(|| window_cell_size().map(|c| (c, "the window size in pixels")));
     let replies = detection.replies.clone().unwrap_or_default();
-    let detected = if replies.kitty {
+    let old_kitty = replies.kitty && replies.kitty_without_placeholders();
+    let detected = if old_kitty {
+        None
+    } else if replies.kitty {
         Some((
             ProtocolType::Kitty,
             "the terminal acknowledged a kitty graphics query",
@@ -525,6 +553,13 @@ pub fn detect(choice: ProtocolChoice, env: Environment) -> Detection {
     let (kind, reason) = match (forced, detected) {
         (Some(kind), _) => (kind, "chosen with --image-protocol".to_string()),
         (None, Some((kind, why))) => (kind, why.to_string()),
+        (None, None) if old_kitty => (
+            ProtocolType::Halfblocks,
+            format!(
+                "{} has kitty graphics but not the unicode placeholders previews need (kitty 0.28+)",
+                replies.version.as_deref().unwrap_or("this kitty")
+            ),
+        ),
         (None, None) if blocked => (
             ProtocolType::Halfblocks,
             "tmux's allow-passthrough is off, so the terminal cannot be asked".to_string(),
@@ -562,6 +597,11 @@ pub fn detect(choice: ProtocolChoice, env: Environment) -> Detection {
     };
     if blocked {
         detection.advice = Some(TMUX_ADVICE.to_string());
+    } else if old_kitty && forced.is_none() {
+        detection.advice = Some(format!(
+            "{} cannot show these previews: upgrade to kitty 0.28 or later for pictures",
+            replies.version.as_deref().unwrap_or("this kitty")
+        ));
     }
     let font = detection
         .cell
@@ -741,6 +781,19 @@ mod tests {
         );
         let (replies, _) = split_replies(b"\x1b[?62;14;22c");
         assert!(!replies.sixel());
+    }
+
+    #[test]
+    fn an_old_kitty_is_told_apart_by_its_version() {
+        let (replies, typed) =
+            split_replies(b"\x1b_Gi=31;OK\x1b\\\x1bP>|kitty(0.26.5)\x1b\\\x1b[?62;c\x1b[0n");
+        assert!(typed.is_empty());
+        assert_eq!(replies.version.as_deref(), Some("kitty(0.26.5)"));
+        assert!(replies.kitty && replies.kitty_without_placeholders());
+        let (replies, _) = split_replies(b"\x1bP>|kitty(0.31.0)\x1b\\");
+        assert!(!replies.kitty_without_placeholders());
+        let (replies, _) = split_replies(b"\x1bP>|XTerm(379)\x1b\\");
+        assert!(!replies.kitty_without_placeholders());
     }
 
     #[test]
