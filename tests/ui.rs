@@ -606,3 +606,39 @@ fn prompts_menus_and_fit_states_at_80x24() {
     );
     insta::assert_snapshot!("fit_failed_80x24", screen);
 }
+
+/// The help at 80x24 wraps between words and scrolls (its title says where), and a typed
+/// caption's result in the Check pane names it and its score.
+#[test]
+fn help_and_typed_caption_screens_at_80x24() {
+    let mut app = app();
+    type_keys(&mut app, "?");
+    let help = render(&mut app, &mut no_images(), 80, 24);
+    assert!(help.contains("Help · 1-"), "{help}");
+    insta::assert_snapshot!("help_80x24", help);
+    type_keys(&mut app, "jjjjjjjjjj");
+    let scrolled = render(&mut app, &mut no_images(), 80, 24);
+    assert!(scrolled.contains("Help · 11-"), "{scrolled}");
+    type_keys(&mut app, "?");
+
+    let demo = faultline::demo::generate(&faultline::demo::DemoOptions::default());
+    let (outbox, inbox) = std::sync::mpsc::channel();
+    let text = demo.text.clone();
+    app.set_caption_worker(faultline::ui::typed_caption::CaptionWorker::spawn(
+        Box::new(move || {
+            let embed: faultline::ui::typed_caption::Embedder =
+                Box::new(move |texts: &[String]| text.embed_all(texts));
+            Ok(embed)
+        }),
+        outbox,
+    ));
+    type_keys(&mut app, "/dog\n\t\t\t");
+    type_keys(&mut app, "ca photo of a dog in the snow\n");
+    match inbox.recv_timeout(std::time::Duration::from_secs(30)) {
+        Ok(Message::Caption(response)) => app.take_typed_caption(response),
+        _ => panic!("no answer from the demo's text side"),
+    }
+    let screen = render(&mut app, &mut no_images(), 80, 24);
+    assert!(screen.contains("yours"), "{screen}");
+    insta::assert_snapshot!("typed_caption_check_80x24", screen);
+}

@@ -52,12 +52,75 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         .typed
         .as_ref()
         .filter(|t| Some(t.class) == app.selected_class());
+    // The typed caption's result first, where the user looks after pressing c.
+    let typed_lines = |lines: &mut Vec<Line>| {
+        if let Some(TypedCaption { text, result, .. }) = typed {
+            let text = distinctive(text, &reference);
+            match result {
+                TypedResult::Pending => lines.push(Line::styled(
+                    format!("yours: embedding… {text}"),
+                    theme.accent,
+                )),
+                TypedResult::Failed(e) => {
+                    lines.push(Line::styled(format!("yours: {}", shown(e)), theme.warning))
+                }
+                TypedResult::Scored {
+                    score,
+                    near,
+                    across,
+                } => {
+                    let score = super::score(Some(findings), *score);
+                    match near {
+                        Some(near) => lines.push(bar_line(
+                            "yours",
+                            near.accuracy,
+                            theme.accent.fg.unwrap_or_default(),
+                            format!("{text} ({score})"),
+                            inner.width,
+                        )),
+                        None => lines.push(Line::styled(
+                            format!("yours: {text} ({score})"),
+                            theme.accent,
+                        )),
+                    }
+                    // Where else the caption's images are: a failure mode may cut across classes.
+                    match across {
+                        Some(Ok(across)) => {
+                            let classes: Vec<String> = across
+                                .classes
+                                .iter()
+                                .take(3)
+                                .map(|(c, n)| {
+                                    format!("{} {n}", shown(&app.dataset.class_names[*c as usize]))
+                                })
+                                .collect();
+                            lines.push(Line::styled(
+                                format!(
+                                    "all classes: {} nearest {:.0}% right · {}",
+                                    across.k,
+                                    across.accuracy * 100.0,
+                                    classes.join(" · ")
+                                ),
+                                theme.accent,
+                            ));
+                        }
+                        Some(Err(why)) => lines.push(Line::styled(
+                            format!("all classes: {}", shown(why)),
+                            theme.muted,
+                        )),
+                        None => {}
+                    }
+                }
+            }
+        }
+    };
     match &findings.check {
         Some(check) => {
             lines.push(Line::styled(
                 format!("accuracy, {} nearest test images", check.near_hard.k),
                 theme.muted,
             ));
+            typed_lines(&mut lines);
             lines.push(bar_line(
                 "hard",
                 check.near_hard.accuracy,
@@ -80,68 +143,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 inner.width,
             ));
         }
-        None => lines.push(Line::styled(
-            "no check without captions (--captions FILE)",
-            theme.muted,
-        )),
-    }
-    if let Some(TypedCaption { text, result, .. }) = typed {
-        let text = distinctive(text, &reference);
-        match result {
-            TypedResult::Pending => lines.push(Line::styled(
-                format!("yours: embedding… {text}"),
-                theme.accent,
-            )),
-            TypedResult::Failed(e) => {
-                lines.push(Line::styled(format!("yours: {}", shown(e)), theme.warning))
-            }
-            TypedResult::Scored {
-                score,
-                near,
-                across,
-            } => {
-                let score = super::score(Some(findings), *score);
-                match near {
-                    Some(near) => lines.push(bar_line(
-                        "yours",
-                        near.accuracy,
-                        theme.accent.fg.unwrap_or_default(),
-                        format!("{text} ({score})"),
-                        inner.width,
-                    )),
-                    None => lines.push(Line::styled(
-                        format!("yours: {text} ({score})"),
-                        theme.accent,
-                    )),
-                }
-                // Where else the caption's images are: a failure mode may cut across classes.
-                match across {
-                    Some(Ok(across)) => {
-                        let classes: Vec<String> = across
-                            .classes
-                            .iter()
-                            .take(3)
-                            .map(|(c, n)| {
-                                format!("{} {n}", shown(&app.dataset.class_names[*c as usize]))
-                            })
-                            .collect();
-                        lines.push(Line::styled(
-                            format!(
-                                "all classes: {} nearest {:.0}% right · {}",
-                                across.k,
-                                across.accuracy * 100.0,
-                                classes.join(" · ")
-                            ),
-                            theme.accent,
-                        ));
-                    }
-                    Some(Err(why)) => lines.push(Line::styled(
-                        format!("all classes: {}", shown(why)),
-                        theme.muted,
-                    )),
-                    None => {}
-                }
-            }
+        None => {
+            lines.push(Line::styled(
+                "no check without captions (--captions FILE)",
+                theme.muted,
+            ));
+            typed_lines(&mut lines);
         }
     }
     if !findings.baseline.is_empty() {
