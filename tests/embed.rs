@@ -320,7 +320,18 @@ fn images_and_captions_embed_then_report_end_to_end() {
             .arg("--out")
             .arg(&captions),
     );
-    assert!(stderr.contains("captions"), "{stderr}");
+    // As many captions as the built-in templates make for the two classes, and said so.
+    let expected = faultline::embed::captions::expand_templates(
+        faultline::embed::captions::DEFAULT_TEMPLATES,
+        &["cat".to_string(), "dog".to_string()],
+    )
+    .unwrap()
+    .len();
+    assert!(
+        stderr.contains(&format!("({expected} captions, d = ")),
+        "{expected} captions in {stderr}"
+    );
+    assert_eq!(parquet_rows(&captions), expected);
 
     let output = faultline()
         .arg("report")

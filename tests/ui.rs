@@ -278,8 +278,10 @@ fn missing_images_are_a_message_not_an_error() {
     assert!(screen.contains("cannot open"), "{screen}");
 }
 
+/// A smoke test: drawing at tiny and huge sizes, with the help and the grid, must not panic
+/// (there is nothing else to assert at 1x1).
 #[test]
-fn resizing_to_tiny_sizes_never_panics() {
+fn smoke_resizing_to_tiny_sizes_never_panics() {
     let mut app = app();
     let mut images = Images::synchronous(Some(Graphics::halfblocks()));
     for (w, h) in [(1, 1), (10, 3), (20, 8), (40, 10), (79, 23), (300, 100)] {
