@@ -62,6 +62,15 @@ impl Drop for Tmux {
     }
 }
 
+/// These tests need tmux: without it they fail (never pass by skipping). scripts/test.sh, which
+/// CI runs, installs it.
+fn require_tmux() {
+    assert!(
+        Command::new("tmux").arg("-V").output().is_ok(),
+        "tmux is needed for the terminal tests: apt-get install tmux (scripts/test.sh does)"
+    );
+}
+
 /// The shell command of a tmux session: the explorer on the demo with its state in `state`,
 /// `env` set, then `after` (which reports how it ended).
 fn explorer_session(state: &std::path::Path, env: &str, after: &str) -> String {
@@ -83,10 +92,7 @@ fn explorer_with_protocol(
 
 #[test]
 fn explorer_runs_in_a_terminal_and_restores_it() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed; skipping");
-        return;
-    }
+    require_tmux();
     let state = tempfile::tempdir().unwrap();
     let tmux = Tmux {
         socket: format!("faultline-test-{}", std::process::id()),
@@ -135,10 +141,7 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
 /// by the query: `q` typed before the first frame quits.
 #[test]
 fn the_first_key_counts_while_the_terminal_is_asked() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed; skipping");
-        return;
-    }
+    require_tmux();
     let state = tempfile::tempdir().unwrap();
     let config = state.path().join("tmux.conf");
     std::fs::write(&config, "set -g allow-passthrough on\n").unwrap();
@@ -174,10 +177,7 @@ fn the_first_key_counts_while_the_terminal_is_asked() {
 /// says what to change when passthrough is off.
 #[test]
 fn doctor_reports_tmux_and_what_to_change() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed; skipping");
-        return;
-    }
+    require_tmux();
     for (setting, expected) in [
         ("on", "allow-passthrough on"),
         ("off", "tmux set -g allow-passthrough on"),
@@ -228,10 +228,7 @@ fn modes(tmux: &Tmux) -> String {
 
 #[test]
 fn a_signal_from_outside_restores_the_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed; skipping");
-        return;
-    }
+    require_tmux();
     // Signals from outside, and a panic inside (exit 101).
     for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP"), (0, "panic")] {
         let state = tempfile::tempdir().unwrap();
