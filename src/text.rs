@@ -70,6 +70,15 @@ fn is_unsafe_in_json(c: char) -> bool {
     is_unsafe(c) && (c as u32) >= 0x20
 }
 
+/// C in compact scientific form: 1e-3, 1.
+pub fn c_value(c: f64) -> String {
+    if c >= 1.0 {
+        format!("{c}")
+    } else {
+        format!("{c:e}")
+    }
+}
+
 /// Standard base64 with padding (for OSC 52 clipboard writes).
 pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -122,11 +122,11 @@ fn caveats(fit: &ClassFit, baseline: &[BaselineRow]) -> Vec<Caveat> {
             kind: CaveatKind::EdgeOfCGrid,
             text: format!(
                 "C = {} is the {side} in the grid ({}..{}): the cross-validation wanted to go further; try a wider --c-grid",
-                crate::report::c_value(d.c),
-                crate::report::c_value(low),
-                crate::report::c_value(high)
+                crate::text::c_value(d.c),
+                crate::text::c_value(low),
+                crate::text::c_value(high)
             ),
-            short: format!("C = {} at the grid's edge", crate::report::c_value(d.c)),
+            short: format!("C = {} at the grid's edge", crate::text::c_value(d.c)),
         });
     }
     caveats

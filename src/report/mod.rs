@@ -31,11 +31,5 @@ pub(crate) fn ratio(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"))
 }
 
-/// C in compact scientific form: 1e-3, 1.
-pub fn c_value(c: f64) -> String {
-    if c >= 1.0 {
-        format!("{c}")
-    } else {
-        format!("{c:e}")
-    }
-}
+/// C in compact scientific form (shared with the analysis core's caveats).
+pub use crate::text::c_value;
