@@ -1,9 +1,7 @@
 //! The CLI end to end, on generated data: the demo written to disk, reported, exported and
 //! intervened on, in every input layout; then bad input, which must fail cleanly.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 

@@ -4,8 +4,6 @@
 //! a message naming the file (and the column, key or row where one applies), no panic, no output
 //! file and no temporary file left behind.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -478,7 +476,7 @@ fn cases(dir: &Path) -> Vec<Case> {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let _ = std::fs::remove_file(&path);
-        common::mkfifo(&path);
+        crate::common::mkfifo(&path);
         path
     };
     let fifo_model = dir.join("m-fifo");

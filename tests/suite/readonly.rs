@@ -2,9 +2,7 @@
 //! bank, a class list, images and a model folder, and every input byte is the same afterwards.
 //! (Tests may run as root, which ignores file modes, so the bytes are what is checked.)
 
-mod common;
-
-use common::{run_ok, temp_dir};
+use crate::common::{run_ok, temp_dir};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

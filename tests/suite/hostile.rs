@@ -2,11 +2,9 @@
 //! expected, signals, edited caches, full disks and standard output, numbers at the edges of
 //! their types. Each test reproduces one defect found by a probe and checks its fix.
 
-mod common;
-
+use crate::common::*;
 use arrow::array::{ArrayRef, DictionaryArray, Float64Array, Int64Array, UInt64Array};
 use arrow::datatypes::{DataType, Field, Int8Type};
-use common::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
