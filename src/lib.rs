@@ -2,8 +2,9 @@
 //!
 //! Data flows one way: files -> [`data`] (a validated [`data::Dataset`]) -> [`analysis`]
 //! (failure directions, rankings, captions, checks, interventions) -> [`report`] (tables, JSON,
-//! Markdown, exports). [`demo`] generates a synthetic world in the same contract. Nothing here
-//! knows about terminals.
+//! Markdown, exports). [`storage`] keeps the fit cache and the explorer's state in the user's
+//! directories, above the core. [`demo`] generates a synthetic world in the same contract. Only
+//! [`ui`] knows about terminals.
 
 pub mod analysis;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod panic_guard;
 pub mod report;
 pub mod rng;
 pub mod signals;
+pub mod storage;
 pub mod text;
 pub mod ui;
 

@@ -1,7 +1,6 @@
 //! The analysis core: failure directions and everything derived from them. Free of UI types so
 //! the CLI, the explorer and library users share it.
 
-pub mod cache;
 pub mod captions;
 pub mod check;
 pub mod cv;
@@ -80,7 +79,7 @@ pub fn statistics_rows(dataset: &Dataset) -> Result<(Split, Vec<usize>)> {
     ))
 }
 
-/// Fits the transform and every class's direction (no cache; see [`cache::fit_cached`]).
+/// Fits the transform and every class's direction (no cache; see [`crate::storage::fit_cache::fit_cached`]).
 pub fn fit_model(dataset: &Dataset, options: &FitOptions) -> Result<Model> {
     fit_model_with_progress(dataset, options, &AtomicUsize::new(0))
 }

@@ -2,7 +2,6 @@
 
 pub mod embed;
 
-use crate::analysis::cache::{fit_cached, CacheUse};
 use crate::analysis::direction::FitOptions;
 use crate::analysis::findings::{all_findings, class_findings, FindingOptions};
 use crate::analysis::intervene::{select_pool, training_weights, WeightScheme};
@@ -14,6 +13,7 @@ use crate::demo::{self, DemoOptions};
 use crate::error::{Error, Result};
 use crate::files::{self, write_atomically};
 use crate::report::{self, export, json, Format};
+use crate::storage::fit_cache::{fit_cached, CacheUse};
 use crate::ui::config::Config;
 use crate::ui::graphics::ProtocolChoice;
 use crate::ui::theme::Theme;
@@ -545,8 +545,7 @@ fn demo_command(args: DemoArgs) -> Result<()> {
         );
     }
     // The explorer shows thumbnails: keep them in the cache folder, drawn once.
-    if let Some(dir) = crate::analysis::cache::cache_dir() {
-        let dir = dir.join(format!("demo-thumbnails-{}", args.demo_seed));
+    if let Some(dir) = crate::storage::demo_thumbnails_dir(args.demo_seed) {
         if let Err(e) = demo::write::materialise_thumbnails(&mut world, &dir) {
             crate::text::message(&format!(
                 "warning: demo thumbnails not written ({e}); previews will be empty"

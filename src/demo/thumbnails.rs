@@ -92,10 +92,28 @@ pub fn render_thumbnail(class: usize, colour: usize, context: usize) -> RgbImage
 mod tests {
     use super::*;
 
+    /// What each colour word means, checked by its meaning, not by restating the table: the
+    /// shape at the centre of the thumbnail looks like its name.
     #[test]
-    fn shape_and_background_differ() {
-        let img = render_thumbnail(0, 3, 2);
-        assert_eq!(img.get_pixel(32, 34), &Rgb([205, 35, 35]));
-        assert_eq!(img.get_pixel(1, 1), &Rgb([135, 195, 235]));
+    fn shapes_have_the_colour_their_name_says() {
+        for (colour, name) in crate::demo::COLOURS.iter().enumerate() {
+            let img = render_thumbnail(0, colour, 2);
+            let [r, g, b] = img.get_pixel(32, 34).0.map(i32::from);
+            let ok = match *name {
+                "black" => r.max(g).max(b) < 60,
+                "white" => r.min(g).min(b) > 200,
+                "brown" => r > g && g > b && (90..180).contains(&r),
+                "red" => r > 150 && g < 80 && b < 80,
+                "grey" => (r - g).abs() < 15 && (g - b).abs() < 15 && (90..180).contains(&r),
+                other => panic!("no expectation for the colour {other}"),
+            };
+            assert!(ok, "{name} drawn as {r},{g},{b}");
+        }
+        // "on the grass": sky above (more blue than red), grass below (green strongest).
+        let img = render_thumbnail(0, 0, 2);
+        let [r, _, b] = img.get_pixel(1, 1).0;
+        assert!(b > r, "sky");
+        let [r, g, b] = img.get_pixel(1, 62).0;
+        assert!(g > r && g > b, "grass");
     }
 }

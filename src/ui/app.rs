@@ -124,11 +124,14 @@ impl ExportKind {
         ExportKind::Summary,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            ExportKind::HardestRows => "the current class's 100 hardest test rows (CSV or Parquet)",
-            ExportKind::Weights => "training weights, soft scheme (CSV or Parquet)",
-            ExportKind::Summary => "a Markdown summary of the findings, with triage",
+            ExportKind::HardestRows => format!(
+                "the current class's {} hardest test rows (CSV or Parquet)",
+                super::export::HARDEST_ROWS
+            ),
+            ExportKind::Weights => "training weights, soft scheme (CSV or Parquet)".into(),
+            ExportKind::Summary => "a Markdown summary of the findings, with triage".into(),
         }
     }
 }

@@ -15,6 +15,9 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Arc;
 
+/// Rows in the "hardest rows" export.
+pub const HARDEST_ROWS: usize = 100;
+
 /// What an export needs, taken from the explorer so it can be written on a worker thread
 /// (a summary of 1,000 classes takes a while; the screen must not freeze).
 pub struct ExportJob {
@@ -67,7 +70,7 @@ fn write(job: &ExportJob) -> Result<String> {
             if findings.ranking.is_empty() {
                 return Err(Error::usage(format!("'{}' has no ranking", findings.name)));
             }
-            let rows = findings.hardest(100);
+            let rows = findings.hardest(HARDEST_ROWS);
             export::write_batch(path, &export::ranked_rows(&dataset, rows, findings.spread)?)?;
             // A ranking that is not a finding says so here too.
             let caveat = if findings.is_finding() {

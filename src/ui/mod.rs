@@ -21,11 +21,11 @@ pub mod triage;
 pub mod typed_caption;
 pub mod workers;
 
-use crate::analysis::cache::{fit_cached_with_progress, CacheUse};
 use crate::analysis::direction::FitOptions;
 use crate::data::captions::CaptionBank;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::storage::fit_cache::{fit_cached_with_progress, CacheUse};
 use app::{App, FitState};
 use crossterm::event::{Event, KeyEventKind, MouseEventKind};
 use graphics::{Detection, ProtocolChoice};

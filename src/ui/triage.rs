@@ -75,16 +75,6 @@ pub struct Triage {
     path: Option<PathBuf>,
 }
 
-/// `FAULTLINE_STATE_DIR`, else the platform state (or local data) directory.
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("FAULTLINE_STATE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .map(|d| d.join("faultline"))
-}
-
 /// The dataset's key: its canonical path, size and class names.
 pub fn dataset_key(dataset: &Dataset) -> String {
     let path = dataset
@@ -104,10 +94,7 @@ pub fn dataset_key(dataset: &Dataset) -> String {
 impl Triage {
     /// The saved triage for `dataset`, or an empty one (also when the state cannot be read).
     pub fn load(dataset: &Dataset) -> Triage {
-        let path = state_dir().map(|d| {
-            d.join("triage")
-                .join(format!("{}.json", dataset_key(dataset)))
-        });
+        let path = crate::storage::triage_file(&dataset_key(dataset));
         Triage::at(path)
     }
 

@@ -8,10 +8,10 @@
 //! when every one is busy, up to a maximum, so one stuck job (an image on a hung disk) never
 //! blocks the others.
 
-use crate::analysis::cache::CacheUse;
 use crate::analysis::findings::ClassFindings;
 use crate::analysis::Model;
 use crate::error::Result;
+use crate::storage::fit_cache::CacheUse;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 

@@ -205,7 +205,14 @@ fn export_and_intervene_write_csv_and_parquet() {
         cache.path(),
     );
     let text = std::fs::read_to_string(&weights).unwrap();
-    assert_eq!(text.lines().count(), 1 + 3600, "one weight per train row");
+    // A header line, then one weight per train row of the demo.
+    let demo = faultline::demo::DemoOptions::default();
+    let train_rows = demo.per_split[0] * faultline::demo::CLASSES.len();
+    assert_eq!(
+        text.lines().count(),
+        1 + train_rows,
+        "one weight per train row"
+    );
     assert!(text
         .lines()
         .next()

@@ -5,27 +5,18 @@
 //! of the JSON) is checked on every read, so an entry edited or damaged on disk is refitted and
 //! rewritten, never trusted because it still parses.
 
-use super::direction::FitOptions;
-use super::{fit_model_with_progress, Model};
+use super::cache_dir;
+use crate::analysis::direction::FitOptions;
+use crate::analysis::{fit_model_with_progress, Model};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::files::write_atomically;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Bumped whenever the fit or the cache format changes, which invalidates old entries.
 const FORMAT: &str = "faultline-model-v2";
-
-/// `FAULTLINE_CACHE_DIR` (an empty value counts as unset), else the platform cache directory
-/// (`~/.cache/faultline` on Linux).
-pub fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("FAULTLINE_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    dirs::cache_dir().map(|d| d.join("faultline"))
-}
 
 fn checksum(payload: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(payload))
