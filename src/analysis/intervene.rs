@@ -17,15 +17,6 @@ pub enum WeightScheme {
 }
 
 impl WeightScheme {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "soft" => Some(WeightScheme::Soft),
-            "double-where-negative" => Some(WeightScheme::DoubleWhereNegative),
-            "balanced" => Some(WeightScheme::Balanced),
-            _ => None,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             WeightScheme::Soft => "soft",

@@ -218,6 +218,25 @@ pub struct FitArgs {
     pub no_cache: bool,
 }
 
+/// `--weights`: the training-weight schemes, as the command line names them (clap stays out of
+/// `analysis`, as with [`BiasArg`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeightArg {
+    Soft,
+    DoubleWhereNegative,
+    Balanced,
+}
+
+impl From<WeightArg> for WeightScheme {
+    fn from(arg: WeightArg) -> WeightScheme {
+        match arg {
+            WeightArg::Soft => WeightScheme::Soft,
+            WeightArg::DoubleWhereNegative => WeightScheme::DoubleWhereNegative,
+            WeightArg::Balanced => WeightScheme::Balanced,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BiasArg {
     Regularized,
@@ -264,8 +283,9 @@ impl FitArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Report format (default: table)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the report here instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -401,8 +421,8 @@ pub struct InterveneArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Per-example weights for the train rows: soft, double-where-negative or balanced
-    #[arg(long, value_name = "SCHEME", conflicts_with = "select")]
-    pub weights: Option<String>,
+    #[arg(long, value_enum, value_name = "SCHEME", conflicts_with = "select")]
+    pub weights: Option<WeightArg>,
     /// The K pool rows per class most aligned with its failure direction
     #[arg(long, value_name = "K")]
     pub select: Option<usize>,
@@ -494,7 +514,7 @@ fn render(
         output.top_rows,
         output.top_captions,
     );
-    let text = match output.format {
+    let text = match output.format.unwrap_or(Format::Table) {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&report)
                 .map_err(|e| Error::Internal(e.to_string()))?;
@@ -531,7 +551,7 @@ fn demo_command(args: DemoArgs) -> Result<()> {
     }
     let scripted = args.report
         || args.output.out.is_some()
-        || std::env::args().any(|a| a == "--format" || a.starts_with("--format="))
+        || args.output.format.is_some()
         || !std::io::stdout().is_terminal();
     if scripted {
         let (model, cache) = args.fit.fit(&world.dataset)?;
@@ -718,14 +738,7 @@ fn intervene_command(args: InterveneArgs) -> Result<()> {
     }
     export::FileKind::of(&args.out)?;
     guard_output(&args.out, &[&args.data.data])?;
-    let scheme = match &args.weights {
-        Some(name) => Some(WeightScheme::parse(name).ok_or_else(|| {
-            Error::usage(format!(
-                "unknown weighting scheme '{name}': use soft, double-where-negative or balanced"
-            ))
-        })?),
-        None => None,
-    };
+    let scheme = args.weights.map(WeightScheme::from);
     let dataset = args.data.load()?;
     let (model, _) = args.fit.fit(&dataset)?;
     if let Some(scheme) = scheme {

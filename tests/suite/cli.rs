@@ -250,7 +250,16 @@ fn export_and_intervene_write_csv_and_parquet() {
         cache.path(),
     );
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("unknown weighting scheme 'heavy'"));
+    // clap names the bad value and every scheme there is.
+    let said = stderr(&bad);
+    assert!(
+        said.contains("invalid value 'heavy' for '--weights"),
+        "{said}"
+    );
+    assert!(
+        said.contains("soft, double-where-negative, balanced"),
+        "{said}"
+    );
 }
 
 fn read_parquet(path: &Path) -> arrow::array::RecordBatch {
