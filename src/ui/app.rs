@@ -662,8 +662,7 @@ impl App {
             Mode::Normal => self.normal(action),
             Mode::Help => self.help(action),
             Mode::ExportMenu => self.export_menu(action),
-            Mode::Search => self.searching(action),
-            Mode::ExportPath(_) | Mode::Note | Mode::Caption => self.prompt(action),
+            Mode::Search | Mode::ExportPath(_) | Mode::Note | Mode::Caption => self.typing(action),
         }
     }
 
@@ -836,13 +835,18 @@ impl App {
         }
     }
 
-    /// Typing a class search: the list filters as the query changes.
-    fn searching(&mut self, action: Action) {
-        let before = self.search.clone();
+    /// Typing in the class search (the list filters as the query changes) or in a prompt (a
+    /// note, a caption, an export path).
+    fn typing(&mut self, action: Action) {
+        let searching = self.mode == Mode::Search;
+        let query = self.search.text().to_string();
         match action {
-            Action::Confirm => self.mode = Mode::Normal,
+            Action::Confirm if searching => self.mode = Mode::Normal,
+            Action::Confirm => self.confirm(),
             Action::Cancel | Action::Back => {
-                self.search = Input::default();
+                if searching {
+                    self.search = Input::default();
+                }
                 self.mode = Mode::Normal;
             }
             Action::Insert(_)
@@ -852,7 +856,14 @@ impl App {
             | Action::CursorLeft
             | Action::CursorRight
             | Action::CursorStart
-            | Action::CursorEnd => edit(&mut self.search, action),
+            | Action::CursorEnd => {
+                let input = if searching {
+                    &mut self.search
+                } else {
+                    &mut self.input
+                };
+                edit(input, action);
+            }
             Action::Quit
             | Action::Up
             | Action::Down
@@ -874,46 +885,10 @@ impl App {
             | Action::Open
             | Action::Copy => {}
         }
-        if self.search.text() != before.text() {
+        if self.search.text() != query {
             self.classes.cursor = 0;
             self.refresh_visible();
             self.select_class(0);
-        }
-    }
-
-    /// Typing a note, a caption or an export path.
-    fn prompt(&mut self, action: Action) {
-        match action {
-            Action::Confirm => self.confirm(),
-            Action::Cancel | Action::Back => self.mode = Mode::Normal,
-            Action::Insert(_)
-            | Action::DeleteBack
-            | Action::DeleteWord
-            | Action::ClearInput
-            | Action::CursorLeft
-            | Action::CursorRight
-            | Action::CursorStart
-            | Action::CursorEnd => edit(&mut self.input, action),
-            Action::Quit
-            | Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom
-            | Action::NextPane
-            | Action::PreviousPane
-            | Action::Search
-            | Action::CycleSort
-            | Action::CycleOrder
-            | Action::ToggleGrid
-            | Action::ToggleHelp
-            | Action::Export
-            | Action::CycleTriage
-            | Action::TriageNote
-            | Action::TypeCaption
-            | Action::Open
-            | Action::Copy => {}
         }
     }
 

@@ -19,6 +19,24 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs `command` in a detached session named fl, tmux reading `config` first.
+    fn start_with_config(&self, config: &std::path::Path, width: u16, height: u16, command: &str) {
+        let (width, height) = (width.to_string(), height.to_string());
+        self.run(&[
+            "-f",
+            config.to_str().unwrap(),
+            "new-session",
+            "-d",
+            "-s",
+            "fl",
+            "-x",
+            &width,
+            "-y",
+            &height,
+            command,
+        ]);
+    }
+
     /// Runs `command` in a detached 120x36 session named fl.
     fn start(&self, command: &str) {
         self.run(&[
@@ -154,19 +172,7 @@ fn the_first_key_counts_while_the_terminal_is_asked() {
         "auto",
         "; echo EXIT=$?; sleep 30",
     );
-    tmux.run(&[
-        "-f",
-        config.to_str().unwrap(),
-        "new-session",
-        "-d",
-        "-s",
-        "fl",
-        "-x",
-        "120",
-        "-y",
-        "36",
-        &command,
-    ]);
+    tmux.start_with_config(&config, 120, 36, &command);
     assert_eq!(tmux.run(&["show", "-gv", "allow-passthrough"]).trim(), "on");
     tmux.run(&["send-keys", "-t", "fl", "q"]);
     let screen = tmux.wait_for("EXIT=");
@@ -192,19 +198,7 @@ fn doctor_reports_tmux_and_what_to_change() {
             "TERM=tmux-256color {} doctor; echo EXIT=$?; sleep 30",
             env!("CARGO_BIN_EXE_faultline")
         );
-        tmux.run(&[
-            "-f",
-            config.to_str().unwrap(),
-            "new-session",
-            "-d",
-            "-s",
-            "fl",
-            "-x",
-            "160",
-            "-y",
-            "40",
-            &command,
-        ]);
+        tmux.start_with_config(&config, 160, 40, &command);
         let screen = tmux.wait_for("EXIT=");
         assert!(screen.contains("EXIT=0"), "{screen}");
         assert!(screen.contains("tmux              tmux 3"), "{screen}");

@@ -648,3 +648,16 @@ fn help_and_typed_caption_screens_at_80x24() {
     assert!(screen.contains("yours"), "{screen}");
     insta::assert_snapshot!("typed_caption_check_80x24", screen);
 }
+
+/// The preview's advice can quote the terminal's own answer (its name and version): it is drawn
+/// with control characters escaped, never passed to the terminal.
+#[test]
+fn the_preview_advice_is_drawn_escaped() {
+    let mut app = app();
+    let mut images = Images::synchronous(Some(Graphics::halfblocks())).with_advice(Some(
+        "kitty(\u{1b}[31m0.26) cannot show these previews".into(),
+    ));
+    type_keys(&mut app, "\t");
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(screen.contains("kitty(\\x1b[31m0.26)"), "{screen}");
+}

@@ -68,7 +68,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         let wanted: u16 = f
             .caveats
             .iter()
-            .map(|c| (c.short.chars().count() as u16 + 2).div_ceil(inner.width.max(1)))
+            .map(|c| super::wrap(&format!("! {}", c.short), usize::from(inner.width)).len() as u16)
             .sum();
         let height = wanted.min(inner.height / 2);
         let [top, rest] =

@@ -45,13 +45,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Ke
         "faultline ranks each class's test images along its failure direction: the SVM's normal, fitted on the val rows to tell the model's right answers from its wrong ones.",
         "Status: ✓ fitted · ? fitted, but the model's confidence finds its errors better · ~ no coherent failure mode · – skipped · … fitting · × the fit failed. Triage: ! confirmed · = not a problem · + needs data. Scores are in units of the class's spread of test-row scores (σ): negative is toward the errors.",
     ] {
-        lines.extend(wrap(paragraph, text_width).into_iter().map(Line::from));
+        lines.extend(super::wrap(paragraph, text_width).into_iter().map(Line::from));
         lines.push(Line::from(""));
     }
     for command in commands::NORMAL {
         let keys = keys_of(command, keymap);
         let help_width = text_width.saturating_sub(keys_width + 2).max(8);
-        for (i, text) in wrap(command.help, help_width).into_iter().enumerate() {
+        for (i, text) in super::wrap(command.help, help_width)
+            .into_iter()
+            .enumerate()
+        {
             let keys = if i == 0 { keys.as_str() } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!("{keys:>keys_width$}  "), theme.accent),
@@ -61,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Ke
     }
     lines.push(Line::from(""));
     lines.extend(
-        wrap(
+        super::wrap(
             "In the search and the prompts: enter confirms, esc cancels, ctrl-u clears before the cursor, ctrl-w deletes a word, ←/→ move the cursor. ↑/↓ scroll this help; ? or esc closes it.",
             text_width,
         )
@@ -94,36 +97,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Ke
             ),
         popup,
     );
-}
-
-/// `text` in lines of at most `width` characters, broken between words (a longer word is cut).
-pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word = word.to_string();
-        while word.chars().count() > width {
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            let cut: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(cut);
-        }
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// The prompt's text with the cursor drawn where it is.

@@ -59,24 +59,6 @@ fn draw_image(
     }
 }
 
-/// Lines `text` takes when word-wrapped at `width`.
-fn wrapped_height(text: &str, width: u16) -> u16 {
-    let width = usize::from(width.max(1));
-    let mut lines = 1;
-    let mut used = 0;
-    for word in text.split_whitespace() {
-        let len = word.chars().count();
-        if used > 0 && used + 1 + len > width {
-            lines += 1;
-            used = 0;
-        }
-        used += if used > 0 { 1 + len } else { len };
-        lines += (used.saturating_sub(1)) / width;
-        used = if used > width { used % width } else { used };
-    }
-    lines as u16
-}
-
 /// Leaves `area`'s cells as the terminal has them (a picture drawn over them).
 fn keep_pixels(frame: &mut Frame, area: Rect) {
     let buffer = frame.buffer_mut();
@@ -107,11 +89,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme
     let outer = block(title, false, theme);
     let mut inner = outer.inner(area);
     frame.render_widget(outer, area);
-    if let Some(advice_text) = images.advice().map(str::to_string) {
+    // The advice can quote the terminal's own answer (its name and version): escaped.
+    if let Some(advice_text) = images.advice().map(super::shown) {
         let advice = Paragraph::new(advice_text.clone())
             .style(theme.hard)
             .wrap(Wrap { trim: true });
-        let height = wrapped_height(&advice_text, inner.width).min(inner.height / 2);
+        let height = (super::wrap(&advice_text, usize::from(inner.width)).len() as u16)
+            .min(inner.height / 2);
         let [top, rest] =
             Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(inner);
         frame.render_widget(advice, top);
