@@ -375,7 +375,7 @@ fn main() {
                 class,
                 &name,
                 &model.standardizer,
-                direction,
+                faultline::analysis::Scorer::Svm(&direction.svm),
             ));
         }
     });

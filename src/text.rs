@@ -79,6 +79,29 @@ pub fn c_value(c: f64) -> String {
     }
 }
 
+/// A p-value (or q-value) as it reads in a sentence: "p < 0.001", "q = 0.012", "p = 0.43".
+pub fn p_value(name: &str, p: f64) -> String {
+    if p < 0.001 {
+        format!("{name} < 0.001")
+    } else if p < 0.01 {
+        format!("{name} = {p:.3}")
+    } else {
+        format!("{name} = {p:.2}")
+    }
+}
+
+/// An accuracy gap (a difference of two shares) in percentage points with its interval:
+/// "68 points (95% CI 55 to 79)".
+pub fn gap_points(estimate: f64, low: f64, high: f64, level: f64) -> String {
+    format!(
+        "{:.0} points ({:.0}% CI {:.0} to {:.0})",
+        estimate * 100.0,
+        level * 100.0,
+        low * 100.0,
+        high * 100.0
+    )
+}
+
 /// Standard base64 with padding (for OSC 52 clipboard writes).
 pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -6,8 +6,8 @@
 //! standardisation and normalisation as images and is scored with the SVM: the most negative
 //! captions describe the hard cases, the most positive the easy ones.
 
-use super::direction::Direction;
 use super::preprocess::Standardizer;
+use super::Scorer;
 use crate::data::captions::CaptionBank;
 use serde::Serialize;
 
@@ -37,6 +37,9 @@ pub struct ScoredCaption {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaptionScores {
     pub reference: Reference,
+    /// The reference caption's own score (t − t_ref = 0): captions below it are harder than
+    /// the class in general, above it easier. The natural zero for reading the others.
+    pub reference_score: f64,
     /// Every caption for the class except the reference, hardest (lowest score) first.
     pub ranked: Vec<ScoredCaption>,
 }
@@ -62,11 +65,11 @@ fn is_reference(text: &str, class_name: &str) -> bool {
     text == format!("a photo of a {name}") || text == format!("a photo of an {name}")
 }
 
-/// One caption's score: the SVM's decision value on the transformed t - t_ref. `buffers` are
-/// scratch space of the embedding's length (reused across captions).
+/// One caption's score: the direction's decision value on the transformed t - t_ref. `buffers`
+/// are scratch space of the embedding's length (reused across captions).
 pub fn score_text(
     standardizer: &Standardizer,
-    direction: &Direction,
+    scorer: Scorer,
     text: &[f32],
     reference: &[f32],
     buffers: (&mut [f32], &mut [f32]),
@@ -76,16 +79,17 @@ pub fn score_text(
         *d = t - r;
     }
     standardizer.transform_into(difference, transformed);
-    direction.svm.decision(transformed)
+    scorer.decision(transformed)
 }
 
-/// Scores the captions for `class`; None when the bank has none for it.
+/// Scores the captions for `class` along `scorer` (a class's mode or a shared mode); None when
+/// the bank has none for it.
 pub fn score_captions(
     bank: &CaptionBank,
     class: u32,
     class_name: &str,
     standardizer: &Standardizer,
-    direction: &Direction,
+    scorer: Scorer,
 ) -> Option<CaptionScores> {
     let candidates = bank.for_class(class);
     if candidates.is_empty() {
@@ -127,13 +131,20 @@ pub fn score_captions(
     };
     let mut difference = vec![0.0f32; dim];
     let mut transformed = vec![0.0f32; dim];
+    let reference_score = score_text(
+        standardizer,
+        scorer,
+        &t_ref,
+        &t_ref,
+        (&mut difference, &mut transformed),
+    );
     let mut ranked: Vec<ScoredCaption> = candidates
         .into_iter()
         .filter(|&i| Some(i) != reference_row)
         .map(|i| {
             let score = score_text(
                 standardizer,
-                direction,
+                scorer,
                 bank.embeddings.row(i),
                 &t_ref,
                 (&mut difference, &mut transformed),
@@ -146,5 +157,9 @@ pub fn score_captions(
         })
         .collect();
     ranked.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.index.cmp(&b.index)));
-    Some(CaptionScores { reference, ranked })
+    Some(CaptionScores {
+        reference,
+        reference_score,
+        ranked,
+    })
 }

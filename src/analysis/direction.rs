@@ -3,6 +3,7 @@
 
 use super::cv::{best, cross_validate, default_c_grid, CvScore};
 use super::folds::stratified_folds;
+use super::modes::{propose, Candidate, ModeOptions};
 use super::preprocess::Standardizer;
 use super::svm::{fit, LinearSvm, Rows, SvmParams};
 use crate::data::{Dataset, Split};
@@ -19,9 +20,8 @@ pub struct FitOptions {
     /// `StratifiedKFold(folds, shuffle=True, random_state=seed)`.
     pub seed: u32,
     pub svm: SvmParams,
-    /// The least lead of CV balanced accuracy over chance (0.5) that counts as a failure mode;
-    /// the threshold also grows with the sampling noise of small classes (see `chance_threshold`).
-    pub min_margin: f64,
+    /// Further modes, shared modes, and the statistics that decide which are real.
+    pub modes: ModeOptions,
 }
 
 impl Default for FitOptions {
@@ -31,17 +31,18 @@ impl Default for FitOptions {
             folds: 2,
             seed: 0,
             svm: SvmParams::default(),
-            min_margin: 0.05,
+            modes: ModeOptions::default(),
         }
     }
 }
 
-/// Below this CV balanced accuracy a class has "no coherent failure mode": 0.5 plus the larger of
-/// `min_margin` and two standard errors of balanced accuracy under chance, 0.25·√(1/e + 1/c)
-/// for e errors and c correct rows (each recall is a binomial proportion with p = ½).
-pub fn chance_threshold(errors: usize, correct: usize, min_margin: f64) -> f64 {
+/// A rough level of CV balanced accuracy that chance alone rarely reaches: 0.5 plus the larger
+/// of 0.05 and two standard errors of balanced accuracy under chance, 0.25·√(1/e + 1/c) for e
+/// errors and c correct rows. Informational (the report keeps it); whether a direction is a
+/// finding is decided by the test on held-out rows (`assess`).
+pub fn chance_threshold(errors: usize, correct: usize) -> f64 {
     let se = 0.25 * (1.0 / errors.max(1) as f64 + 1.0 / correct.max(1) as f64).sqrt();
-    0.5 + min_margin.max(2.0 * se)
+    0.5 + 0.05f64.max(2.0 * se)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,8 +51,6 @@ pub struct Direction {
     pub cv: Vec<CvScore>,
     pub cv_balanced_accuracy: f64,
     pub chance_threshold: f64,
-    /// CV balanced accuracy clears the chance threshold.
-    pub coherent: bool,
     /// The final fit met the tolerance within the iteration limit.
     pub converged: bool,
     /// The SVM in the standardised, normalised space; positive decision = "model is right".
@@ -82,6 +81,8 @@ pub struct ClassFit {
     pub val_rows: usize,
     pub val_errors: usize,
     pub outcome: Outcome,
+    /// Further modes proposed from the val rows (pairs of halves; see `modes`).
+    pub candidates: Vec<Candidate>,
 }
 
 impl ClassFit {
@@ -132,13 +133,12 @@ pub fn fit_class(features: &[f32], dim: usize, correct: &[bool], options: &FitOp
     let cv = cross_validate(data, correct, &folds, &options.c_grid, &options.svm);
     let chosen = best(&cv).expect("the grid is not empty").clone();
     let final_fit = fit(data, correct, &options.svm.with_c(chosen.c), None);
-    let threshold = chance_threshold(errors, correct.len() - errors, options.min_margin);
+    let threshold = chance_threshold(errors, correct.len() - errors);
     Outcome::Fitted(Direction {
         c: chosen.c,
         cv_balanced_accuracy: chosen.balanced_accuracy,
         cv,
         chance_threshold: threshold,
-        coherent: chosen.balanced_accuracy >= threshold,
         converged: final_fit.converged,
         svm: final_fit.model,
     })
@@ -170,11 +170,25 @@ pub fn fit_all_with_progress(
                 .map(|&i| dataset.correct[i].expect("val rows are labelled"))
                 .collect();
             let errors = correct.iter().filter(|&&c| !c).count();
-            let outcome = if skip_reason(rows.len(), errors, options.folds).is_some() {
-                fit_class(&[], dataset.dim(), &correct, options)
+            let (outcome, candidates) = if skip_reason(rows.len(), errors, options.folds).is_some()
+            {
+                (fit_class(&[], dataset.dim(), &correct, options), Vec::new())
             } else {
                 let features = standardizer.transform_rows(&dataset.embeddings, rows);
-                fit_class(&features, dataset.dim(), &correct, options)
+                let outcome = fit_class(&features, dataset.dim(), &correct, options);
+                let candidates = match &outcome {
+                    Outcome::Fitted(d) => propose(
+                        &features,
+                        dataset.dim(),
+                        &correct,
+                        &d.svm,
+                        d.c,
+                        &options.svm,
+                        &options.modes,
+                    ),
+                    Outcome::Skipped { .. } => Vec::new(),
+                };
+                (outcome, candidates)
             };
             done.fetch_add(1, Ordering::Relaxed);
             ClassFit {
@@ -182,6 +196,7 @@ pub fn fit_all_with_progress(
                 val_rows: rows.len(),
                 val_errors: errors,
                 outcome,
+                candidates,
             }
         })
         .collect()
@@ -211,8 +226,8 @@ mod tests {
 
     #[test]
     fn chance_threshold_grows_for_small_classes() {
-        assert!((chance_threshold(10_000, 10_000, 0.05) - 0.55).abs() < 1e-12);
-        let small = chance_threshold(4, 20, 0.05);
+        assert!((chance_threshold(10_000, 10_000) - 0.55).abs() < 1e-12);
+        let small = chance_threshold(4, 20);
         assert!(small > 0.7 && small < 0.8, "{small}");
     }
 }

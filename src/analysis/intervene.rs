@@ -1,9 +1,71 @@
-//! Interventions: per-example training weights, and pool rows to label or add.
+//! Interventions: per-example training weights, and pool rows to label or add, aimed at one
+//! failure mode or at all of them.
 
-use super::findings::{status_of, Status};
-use super::Model;
+use super::{Along, Model};
 use crate::data::{Dataset, Split};
 use serde::Serialize;
+
+/// Which failure modes an intervention aims at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every mode of every class that is a finding (significant on held-out rows).
+    Findings,
+    /// Every mode of one class that is a finding.
+    Class(u32),
+    /// One mode of one class (position 0 is mode 1).
+    ClassMode { class: u32, position: usize },
+    /// A shared mode, in every class it hurts.
+    Shared(usize),
+}
+
+impl Along {
+    /// How exports name the mode: "1", "2", "shared 1".
+    pub fn tag(self) -> String {
+        match self {
+            Along::Mode(p) => format!("{}", p + 1),
+            Along::Shared(p) => format!("shared {}", p + 1),
+        }
+    }
+}
+
+/// For each class, the modes the target aims at.
+fn targeted(model: &Model, classes: usize, target: Target) -> Vec<Vec<Along>> {
+    let mut out = vec![Vec::new(); classes];
+    let findings = |class: u32| -> Vec<Along> {
+        model
+            .modes(class)
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.evidence.significant)
+            .map(|(p, _)| Along::Mode(p))
+            .collect()
+    };
+    match target {
+        Target::Findings => {
+            for (class, modes) in out.iter_mut().enumerate() {
+                *modes = findings(class as u32);
+            }
+        }
+        Target::Class(class) => {
+            if let Some(modes) = out.get_mut(class as usize) {
+                *modes = findings(class);
+            }
+        }
+        Target::ClassMode { class, position } => {
+            if let Some(modes) = out.get_mut(class as usize) {
+                modes.push(Along::Mode(position));
+            }
+        }
+        Target::Shared(position) => {
+            if let Some(shared) = model.assessment.shared.get(position) {
+                for hurt in &shared.classes {
+                    out[hurt.class as usize].push(Along::Shared(position));
+                }
+            }
+        }
+    }
+    out
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WeightScheme {
@@ -30,7 +92,10 @@ impl WeightScheme {
 pub struct RowWeight {
     pub row: usize,
     pub class: u32,
-    /// None for classes without a coherent failure direction (weight 1).
+    /// The mode that gave the weight ("1", "2", "shared 1"); None where no mode is targeted
+    /// (weight 1).
+    pub mode: Option<String>,
+    /// The row's decision value along that mode.
     pub decision_value: Option<f64>,
     pub weight: f64,
 }
@@ -77,25 +142,48 @@ fn scheme_weights(scheme: WeightScheme, decisions: &[f64]) -> Vec<f64> {
     }
 }
 
-/// A weight for every labelled train row, in row order.
-pub fn training_weights(dataset: &Dataset, model: &Model, scheme: WeightScheme) -> Vec<RowWeight> {
+/// A weight for every labelled train row, in row order. A class with several targeted modes
+/// gives each row its largest weight over them (soft weights are then rescaled to mean 1 in
+/// the class again); classes without one weigh 1.
+pub fn training_weights(
+    dataset: &Dataset,
+    model: &Model,
+    scheme: WeightScheme,
+    target: Target,
+) -> Vec<RowWeight> {
+    let aims = targeted(model, dataset.num_classes(), target);
     let mut weights: Vec<Option<RowWeight>> = vec![None; dataset.len()];
     for (class, rows) in dataset.rows_by_class(Split::Train).iter().enumerate() {
         let class = class as u32;
-        let coherent = status_of(&model.classes[class as usize]) == Status::Fitted;
-        let decisions = coherent
-            .then(|| model.decision_values(dataset, class, rows))
-            .flatten();
-        let values = match &decisions {
-            Some(d) if !d.is_empty() => scheme_weights(scheme, d),
-            _ => vec![1.0; rows.len()],
-        };
-        for (k, &row) in rows.iter().enumerate() {
+        // (weight, mode, decision value) per row: the largest over the targeted modes.
+        let mut best: Vec<(f64, Option<Along>, Option<f64>)> = vec![(1.0, None, None); rows.len()];
+        let mut first = true;
+        for &along in &aims[class as usize] {
+            let Some(decisions) = model.values_along(dataset, class, along, rows) else {
+                continue;
+            };
+            if decisions.is_empty() {
+                continue;
+            }
+            let values = scheme_weights(scheme, &decisions);
+            for (k, (&w, &d)) in values.iter().zip(&decisions).enumerate() {
+                if first || w > best[k].0 {
+                    best[k] = (w, Some(along), Some(d));
+                }
+            }
+            first = false;
+        }
+        if scheme == WeightScheme::Soft && !first && !rows.is_empty() {
+            let mean = best.iter().map(|b| b.0).sum::<f64>() / rows.len() as f64;
+            best.iter_mut().for_each(|b| b.0 /= mean);
+        }
+        for (&row, (weight, along, decision_value)) in rows.iter().zip(best) {
             weights[row] = Some(RowWeight {
                 row,
                 class,
-                decision_value: decisions.as_ref().map(|d| d[k]),
-                weight: values[k],
+                mode: along.map(Along::tag),
+                decision_value,
+                weight,
             });
         }
     }
@@ -105,7 +193,9 @@ pub fn training_weights(dataset: &Dataset, model: &Model, scheme: WeightScheme) 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Selected {
     pub class: u32,
-    /// 1 = most aligned with the failure direction.
+    /// The mode the row was selected for ("1", "2", "shared 1").
+    pub mode: String,
+    /// 1 = most aligned with the mode's failure direction.
     pub rank: usize,
     pub row: usize,
     pub decision_value: f64,
@@ -141,39 +231,44 @@ fn pool_rows_by_class(dataset: &Dataset) -> Vec<Vec<usize>> {
     by_class
 }
 
-/// For every class with a coherent failure direction, the `k` pool rows with the most negative
-/// decision values.
-pub fn select_pool(dataset: &Dataset, model: &Model, k: usize) -> Vec<Selected> {
+/// For every targeted mode, the `k` pool rows its class claims with the most negative decision
+/// values along it; a row already chosen for an earlier mode of the class is not chosen twice.
+pub fn select_pool(dataset: &Dataset, model: &Model, k: usize, target: Target) -> Vec<Selected> {
+    let aims = targeted(model, dataset.num_classes(), target);
     let mut selected = Vec::new();
     for (class, rows) in pool_rows_by_class(dataset).into_iter().enumerate() {
+        let mut taken = std::collections::HashSet::new();
         let class = class as u32;
-        if status_of(&model.classes[class as usize]) != Status::Fitted {
-            continue;
-        }
-        let Some(values) = model.decision_values(dataset, class, &rows) else {
-            continue;
-        };
-        let mut ranked: Vec<(f64, usize)> = values.into_iter().zip(rows).collect();
-        let k = k.min(ranked.len());
-        if k == 0 {
-            continue;
-        }
-        // Only the first k need sorting.
-        let order = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        ranked.select_nth_unstable_by(k - 1, order);
-        ranked.truncate(k);
-        ranked.sort_by(order);
-        selected.extend(
-            ranked
+        for &along in &aims[class as usize] {
+            let Some(values) = model.values_along(dataset, class, along, &rows) else {
+                continue;
+            };
+            let mut ranked: Vec<(f64, usize)> = values
                 .into_iter()
-                .enumerate()
-                .map(|(r, (d, row))| Selected {
+                .zip(rows.iter().copied())
+                .filter(|(_, row)| !taken.contains(row))
+                .collect();
+            let k = k.min(ranked.len());
+            if k == 0 {
+                continue;
+            }
+            // Only the first k need sorting.
+            let order =
+                |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+            ranked.select_nth_unstable_by(k - 1, order);
+            ranked.truncate(k);
+            ranked.sort_by(order);
+            for (r, (d, row)) in ranked.into_iter().enumerate() {
+                taken.insert(row);
+                selected.push(Selected {
                     class,
+                    mode: along.tag(),
                     rank: r + 1,
                     row,
                     decision_value: d,
-                }),
-        );
+                });
+            }
+        }
     }
     selected
 }
@@ -215,12 +310,28 @@ mod tests {
             &crate::analysis::direction::FitOptions::default(),
         )
         .unwrap();
-        let selected = select_pool(&dataset, &model, 7);
+        let selected = select_pool(
+            &dataset,
+            &model,
+            7,
+            Target::ClassMode {
+                class: 0,
+                position: 0,
+            },
+        )
+        .into_iter()
+        .chain(select_pool(
+            &dataset,
+            &model,
+            7,
+            Target::ClassMode {
+                class: 1,
+                position: 0,
+            },
+        ))
+        .collect::<Vec<_>>();
         assert!(!selected.is_empty());
-        for class in 0..dataset.num_classes() as u32 {
-            if status_of(&model.classes[class as usize]) != Status::Fitted {
-                continue;
-            }
+        for class in 0..2u32 {
             // The definition, one class at a time over every row.
             let rows: Vec<usize> = (0..dataset.len())
                 .filter(|&i| dataset.splits[i] == Split::Pool)

@@ -3,10 +3,12 @@
 pub mod embed;
 
 use crate::analysis::direction::FitOptions;
-use crate::analysis::findings::{all_findings, class_findings, FindingOptions};
-use crate::analysis::intervene::{select_pool, training_weights, WeightScheme};
+use crate::analysis::findings::ranking_along;
+use crate::analysis::findings::{all_findings, class_findings, shared_findings, FindingOptions};
+use crate::analysis::intervene::{select_pool, training_weights, Target, WeightScheme};
+use crate::analysis::modes::ModeOptions;
 use crate::analysis::svm::{BiasMode, SvmParams};
-use crate::analysis::Model;
+use crate::analysis::{Along, Model};
 use crate::data::captions::{load_caption_bank, CaptionBank};
 use crate::data::{load_dataset, ColumnNames, Dataset, LoadOptions, Split};
 use crate::demo::{self, DemoOptions};
@@ -206,9 +208,19 @@ pub struct FitArgs {
     /// Solver iteration limit
     #[arg(long, default_value_t = 1000, help_heading = "Fitting")]
     pub max_iter: usize,
-    /// Least lead of CV balanced accuracy over 0.5 that counts as a failure mode
-    #[arg(long, default_value_t = 0.05, help_heading = "Fitting")]
-    pub min_margin: f64,
+    /// False discovery rate: a mode is a finding when its Benjamini-Hochberg q-value, over
+    /// every test of the dataset, is below this
+    #[arg(long, default_value_t = 0.05, help_heading = "Failure modes")]
+    pub alpha: f64,
+    /// The fewest test errors a mode's hard side must hold to be a finding
+    #[arg(long, default_value_t = 5, help_heading = "Failure modes")]
+    pub min_support: usize,
+    /// The most failure modes per class (1: the paper's single direction only)
+    #[arg(long, default_value_t = 3, help_heading = "Failure modes")]
+    pub max_modes: usize,
+    /// The most failure modes shared across classes to look for (0: none)
+    #[arg(long, default_value_t = 4, help_heading = "Failure modes")]
+    pub max_shared: usize,
     /// How the SVM treats its intercept: regularized (liblinear, LinearSVC) or free (libsvm,
     /// SVC(kernel="linear"), the reference implementation's choice)
     #[arg(long, value_enum, default_value_t = BiasArg::Regularized, help_heading = "Fitting")]
@@ -259,6 +271,14 @@ impl FitArgs {
                 "--tol must be positive and --max-iter at least 1",
             ));
         }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(Error::usage("--alpha must be between 0 and 1"));
+        }
+        if self.max_modes == 0 {
+            return Err(Error::usage(
+                "--max-modes must be at least 1 (the paper's direction)",
+            ));
+        }
         Ok(FitOptions {
             c_grid: grid,
             folds: self.folds,
@@ -272,7 +292,13 @@ impl FitArgs {
                 },
                 ..SvmParams::default()
             },
-            min_margin: self.min_margin,
+            modes: ModeOptions {
+                max_modes: self.max_modes,
+                min_support: self.min_support,
+                alpha: self.alpha,
+                max_shared: self.max_shared,
+                ..ModeOptions::default()
+            },
         })
     }
 
@@ -403,6 +429,12 @@ pub struct ExportArgs {
     /// The class (name or index)
     #[arg(long)]
     pub class: String,
+    /// Rank along the class's failure mode K (1: the paper's direction; the report lists them)
+    #[arg(long, value_name = "K", default_value_t = 1, conflicts_with = "shared")]
+    pub mode: usize,
+    /// Rank along shared failure mode K (the report lists them) instead of a class's own mode
+    #[arg(long, value_name = "K")]
+    pub shared: Option<usize>,
     /// The K hardest test rows (most negative decision value first)
     #[arg(long, value_name = "K", conflicts_with = "easiest")]
     pub hardest: Option<usize>,
@@ -426,6 +458,15 @@ pub struct InterveneArgs {
     /// The K pool rows per class most aligned with its failure direction
     #[arg(long, value_name = "K")]
     pub select: Option<usize>,
+    /// Aim at one class's modes only (every mode that is a finding, or the one --mode names)
+    #[arg(long, value_name = "NAME")]
+    pub class: Option<String>,
+    /// With --class: aim at its failure mode K only (1: the paper's direction)
+    #[arg(long, value_name = "K", requires = "class")]
+    pub mode: Option<usize>,
+    /// Aim at shared failure mode K, in every class it hurts
+    #[arg(long, value_name = "K", conflicts_with = "class")]
+    pub shared: Option<usize>,
     /// Output file: .csv or .parquet
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -505,14 +546,15 @@ fn render(
         check_k: output.check_k,
     };
     let findings = all_findings(dataset, model, bank, classes, &options);
+    let shared = shared_findings(dataset, model, bank, &options);
     let report = json::report(
         dataset,
         model,
         bank,
         &findings,
+        &shared,
         cache == CacheUse::Hit,
-        output.top_rows,
-        output.top_captions,
+        &options,
     );
     let text = match output.format.unwrap_or(Format::Table) {
         Format::Json => {
@@ -694,38 +736,82 @@ fn export_command(args: ExportArgs) -> Result<()> {
         (None, Some(k)) => (k, false),
         _ => return Err(Error::usage("give --hardest K or --easiest K")),
     };
+    if args.mode == 0 || args.shared == Some(0) {
+        return Err(Error::usage("modes are counted from 1"));
+    }
     let dataset = args.data.load()?;
     let class = resolve_class(&dataset, &args.class)?;
     let (model, _) = args.fit.fit(&dataset)?;
-    let findings = class_findings(&dataset, &model, None, class, &FindingOptions::default());
-    if findings.ranking.is_empty() {
-        let why = match &findings.fit.outcome {
-            crate::analysis::direction::Outcome::Skipped { reason } => reason.clone(),
-            _ => "it has no test rows".to_string(),
-        };
-        return Err(Error::usage(format!(
-            "class '{}' has no ranking: {why}",
-            findings.name
-        )));
+    let name = dataset.class_names[class as usize].clone();
+    let (along, what) = match args.shared {
+        Some(s) => (Along::Shared(s - 1), format!("shared mode {s}")),
+        None => (Along::Mode(args.mode - 1), format!("mode {}", args.mode)),
+    };
+    let why_not = |reason: String| {
+        Error::usage(format!(
+            "class '{name}' has no ranking along {what}: {reason}"
+        ))
+    };
+    match along {
+        Along::Mode(p) => {
+            if let crate::analysis::direction::Outcome::Skipped { reason } =
+                &model.classes[class as usize].outcome
+            {
+                return Err(why_not(reason.clone()));
+            }
+            let modes = model.modes(class).len();
+            if p >= modes {
+                return Err(why_not(format!(
+                    "it has {modes} mode{} (faultline report lists them)",
+                    if modes == 1 { "" } else { "s" }
+                )));
+            }
+        }
+        Along::Shared(p) => {
+            let shared = model.assessment.shared.len();
+            if p >= shared {
+                return Err(why_not(format!(
+                    "the dataset has {shared} shared mode{}",
+                    if shared == 1 { "" } else { "s" }
+                )));
+            }
+        }
     }
-    let mut ranked = findings.ranking.clone();
+    let mut ranked = ranking_along(&dataset, &model, class, along).unwrap_or_default();
+    if ranked.is_empty() {
+        return Err(why_not("it has no test rows".into()));
+    }
+    let spread = {
+        let n = ranked.len() as f64;
+        let mean = ranked.iter().map(|r| r.decision_value).sum::<f64>() / n;
+        let var = ranked
+            .iter()
+            .map(|r| (r.decision_value - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (var > 0.0 && var.is_finite()).then(|| var.sqrt())
+    };
     if !hardest_first {
         ranked.reverse();
     }
     ranked.truncate(k);
-    export::write_batch(
-        &args.out,
-        &export::ranked_rows(&dataset, &ranked, findings.spread)?,
-    )?;
+    export::write_batch(&args.out, &export::ranked_rows(&dataset, &ranked, spread)?)?;
     crate::text::message(&format!(
-        "wrote {} {} test rows of '{}' to {}",
+        "wrote {} {} test rows of '{}' along {what} to {}",
         ranked.len(),
         if hardest_first { "hardest" } else { "easiest" },
-        findings.name,
+        name,
         args.out.display()
     ));
-    for caveat in &findings.caveats {
-        crate::text::message(&format!("warning: '{}': {}", findings.name, caveat.text));
+    if let Along::Mode(p) = along {
+        let findings = class_findings(&dataset, &model, None, class, &FindingOptions::default());
+        for caveat in findings
+            .mode(p)
+            .map(|m| m.caveats.as_slice())
+            .unwrap_or(&[])
+        {
+            crate::text::message(&format!("warning: '{name}' {what}: {}", caveat.text));
+        }
     }
     Ok(())
 }
@@ -738,11 +824,40 @@ fn intervene_command(args: InterveneArgs) -> Result<()> {
     }
     export::FileKind::of(&args.out)?;
     guard_output(&args.out, &[&args.data.data])?;
+    if args.mode == Some(0) || args.shared == Some(0) {
+        return Err(Error::usage("modes are counted from 1"));
+    }
     let scheme = args.weights.map(WeightScheme::from);
     let dataset = args.data.load()?;
+    let target = match (&args.class, args.mode, args.shared) {
+        (_, _, Some(s)) => Target::Shared(s - 1),
+        (Some(name), Some(k), None) => Target::ClassMode {
+            class: resolve_class(&dataset, name)?,
+            position: k - 1,
+        },
+        (Some(name), None, None) => Target::Class(resolve_class(&dataset, name)?),
+        (None, _, None) => Target::Findings,
+    };
     let (model, _) = args.fit.fit(&dataset)?;
+    let aimed = match target {
+        Target::Shared(s) if s >= model.assessment.shared.len() => Some(format!(
+            "the dataset has {} shared modes (faultline report lists them)",
+            model.assessment.shared.len()
+        )),
+        Target::ClassMode { class, position } if position >= model.modes(class).len() => {
+            Some(format!(
+                "class '{}' has {} modes (faultline report lists them)",
+                dataset.class_names[class as usize],
+                model.modes(class).len()
+            ))
+        }
+        _ => None,
+    };
+    if let Some(why) = aimed {
+        return Err(Error::usage(why));
+    }
     if let Some(scheme) = scheme {
-        let weights = training_weights(&dataset, &model, scheme);
+        let weights = training_weights(&dataset, &model, scheme, target);
         if weights.is_empty() {
             return Err(Error::input(
                 &dataset.source,
@@ -764,10 +879,10 @@ fn intervene_command(args: InterveneArgs) -> Result<()> {
                 "has no rows in the 'pool' split to select from",
             ));
         }
-        let selected = select_pool(&dataset, &model, k);
+        let selected = select_pool(&dataset, &model, k, target);
         export::write_batch(&args.out, &export::selection(&dataset, &selected)?)?;
         crate::text::message(&format!(
-            "wrote {} pool rows ({} per class with a failure mode) to {}",
+            "wrote {} pool rows ({} per targeted failure mode) to {}",
             selected.len(),
             k,
             args.out.display()

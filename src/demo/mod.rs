@@ -26,11 +26,14 @@ pub const CONTEXTS: [&str; 5] = [
     "on the beach",
     "indoors",
 ];
+/// How a photo was taken; most are neither.
+pub const QUALITIES: [&str; 2] = ["blurry", "close-up"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attribute {
     Colour(usize),
     Context(usize),
+    Quality(usize),
 }
 
 impl Attribute {
@@ -38,6 +41,7 @@ impl Attribute {
         match self {
             Attribute::Colour(i) => COLOURS[i],
             Attribute::Context(i) => CONTEXTS[i],
+            Attribute::Quality(i) => QUALITIES[i],
         }
     }
 }
@@ -47,20 +51,69 @@ impl Attribute {
 pub enum Planted {
     /// The model fails often on this attribute, rarely elsewhere.
     Hard(Attribute),
+    /// Two independent failure modes: the model fails often on either attribute.
+    HardEither(Attribute, Attribute),
     /// The model fails often except on this attribute.
     Easy(Attribute),
     /// Errors at random: no failure mode to find.
     Control,
 }
 
-pub const CLASSES: [(&str, Planted); 6] = [
+impl Planted {
+    /// The attributes whose presence makes the model fail.
+    pub fn hard(self) -> Vec<Attribute> {
+        match self {
+            Planted::Hard(a) => vec![a],
+            Planted::HardEither(a, b) => vec![a, b],
+            Planted::Easy(_) | Planted::Control => Vec::new(),
+        }
+    }
+}
+
+/// The demo's classes. Blurry photos hurt deer, sheep and cow alike: a failure shared across
+/// classes. The wolf fails on black coats and, separately, on close-ups: two modes in one class.
+pub const CLASSES: [(&str, Planted); 10] = [
     ("dog", Planted::Hard(Attribute::Context(1))),
     ("cat", Planted::Hard(Attribute::Colour(1))),
     ("bird", Planted::Hard(Attribute::Context(0))),
     ("car", Planted::Hard(Attribute::Colour(3))),
     ("boat", Planted::Easy(Attribute::Context(3))),
     ("horse", Planted::Control),
+    (
+        "wolf",
+        Planted::HardEither(Attribute::Colour(0), Attribute::Quality(1)),
+    ),
+    ("deer", Planted::Hard(Attribute::Quality(0))),
+    ("sheep", Planted::Hard(Attribute::Quality(0))),
+    ("cow", Planted::Hard(Attribute::Quality(0))),
 ];
+
+/// One class of a generated world.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassSpec {
+    pub name: String,
+    pub planted: Planted,
+    /// How often a photo of the class is blurry, and a close-up.
+    pub quality_rates: [f64; 2],
+}
+
+impl ClassSpec {
+    pub fn new(name: &str, planted: Planted) -> ClassSpec {
+        ClassSpec {
+            name: name.to_string(),
+            planted,
+            quality_rates: [0.12, 0.12],
+        }
+    }
+}
+
+/// The demo's world: [`CLASSES`] with the usual rate of blurry photos and close-ups.
+pub fn demo_classes() -> Vec<ClassSpec> {
+    CLASSES
+        .iter()
+        .map(|(name, planted)| ClassSpec::new(name, *planted))
+        .collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -80,13 +133,34 @@ impl Default for DemoOptions {
     }
 }
 
+/// What a generated row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    pub class: u32,
+    pub colour: usize,
+    pub context: usize,
+    pub quality: Option<usize>,
+}
+
+impl Look {
+    pub fn has(&self, attribute: Attribute) -> bool {
+        match attribute {
+            Attribute::Colour(c) => c == self.colour,
+            Attribute::Context(c) => c == self.context,
+            Attribute::Quality(q) => Some(q) == self.quality,
+        }
+    }
+}
+
 /// The generated world: a dataset, its caption bank, and each row's hidden attributes.
 #[derive(Debug, Clone)]
 pub struct Demo {
     pub dataset: Dataset,
     pub captions: CaptionBank,
-    /// (class, colour, context) of every row, including pool rows whose label is hidden.
-    pub truth: Vec<(u32, usize, usize)>,
+    /// What every row shows, including pool rows whose label is hidden.
+    pub truth: Vec<Look>,
+    /// The classes as generated.
+    pub classes: Vec<ClassSpec>,
     /// The world's text side, so typed captions work in the demo without a CLIP model.
     pub text: DemoText,
 }
@@ -97,6 +171,7 @@ pub struct Demo {
 #[derive(Debug, Clone)]
 pub struct DemoText {
     concepts: Concepts,
+    names: Vec<String>,
 }
 
 /// The words of `text`, lower case, split at anything not a letter or digit.
@@ -122,20 +197,24 @@ impl DemoText {
     /// The caption's embedding; `class` stands in when the caption names no class.
     pub fn embed(&self, text: &str, class: Option<usize>) -> Result<Vec<f32>, String> {
         let words = words(text);
-        let names: Vec<&str> = CLASSES.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
         let class = find(&words, &names).or(class).ok_or_else(|| {
             format!(
-                "the demo's text side knows the classes {}, the colours {} and the places {}",
+                "the demo's text side knows the classes {}, the colours {}, the places {} and the words {}",
                 names.join(", "),
                 COLOURS.join(", "),
-                CONTEXTS.join(", ")
+                CONTEXTS.join(", "),
+                QUALITIES.join(", ")
             )
         })?;
+        let qualities: Vec<String> = QUALITIES.iter().map(|q| q.replace('-', " ")).collect();
+        let qualities: Vec<&str> = qualities.iter().map(String::as_str).collect();
         let composed = self.concepts.compose(
             &self.concepts.text_offset,
             class,
             find(&words, &COLOURS),
             find(&words, &CONTEXTS),
+            find(&words, &qualities),
         );
         Ok(normalised(&composed))
     }
@@ -143,7 +222,7 @@ impl DemoText {
     /// Texts embedded in order; a caption without a class takes the class of the last text
     /// that names one (the explorer sends the caption, then the class's reference caption).
     pub fn embed_all(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
-        let names: Vec<&str> = CLASSES.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
         let fallback = texts.iter().rev().find_map(|t| find(&words(t), &names));
         texts.iter().map(|t| self.embed(t, fallback)).collect()
     }
@@ -167,23 +246,25 @@ struct Concepts {
     classes: Vec<Vec<f64>>,
     colours: Vec<Vec<f64>>,
     contexts: Vec<Vec<f64>>,
+    qualities: Vec<Vec<f64>>,
 }
 
 impl Concepts {
-    fn new(rng: &mut Rng, dim: usize) -> Self {
+    fn new(rng: &mut Rng, dim: usize, classes: usize) -> Self {
         let image_offset = random_vector(rng, dim, 3.0);
         let gap = random_vector(rng, dim, 2.0);
         let text_offset = image_offset.iter().zip(&gap).map(|(a, b)| a + b).collect();
         Concepts {
             image_offset,
             text_offset,
-            classes: (0..CLASSES.len())
-                .map(|_| random_vector(rng, dim, 1.0))
-                .collect(),
+            classes: (0..classes).map(|_| random_vector(rng, dim, 1.0)).collect(),
             colours: (0..COLOURS.len())
                 .map(|_| random_vector(rng, dim, 0.6))
                 .collect(),
             contexts: (0..CONTEXTS.len())
+                .map(|_| random_vector(rng, dim, 0.6))
+                .collect(),
+            qualities: (0..QUALITIES.len())
                 .map(|_| random_vector(rng, dim, 0.6))
                 .collect(),
         }
@@ -195,6 +276,7 @@ impl Concepts {
         class: usize,
         colour: Option<usize>,
         context: Option<usize>,
+        quality: Option<usize>,
     ) -> Vec<f64> {
         let mut v: Vec<f64> = offset
             .iter()
@@ -204,6 +286,7 @@ impl Concepts {
         for part in [
             colour.map(|c| &self.colours[c]),
             context.map(|c| &self.contexts[c]),
+            quality.map(|q| &self.qualities[q]),
         ]
         .into_iter()
         .flatten()
@@ -214,15 +297,12 @@ impl Concepts {
     }
 }
 
-fn error_probability(planted: Planted, colour: usize, context: usize) -> f64 {
-    let has = |a: Attribute| match a {
-        Attribute::Colour(c) => c == colour,
-        Attribute::Context(c) => c == context,
-    };
+fn error_probability(planted: Planted, look: &Look) -> f64 {
     match planted {
-        Planted::Hard(a) if has(a) => 0.75,
-        Planted::Hard(_) => 0.06,
-        Planted::Easy(a) if has(a) => 0.03,
+        Planted::Hard(a) if look.has(a) => 0.75,
+        Planted::HardEither(a, b) if look.has(a) || look.has(b) => 0.75,
+        Planted::Hard(_) | Planted::HardEither(..) => 0.06,
+        Planted::Easy(a) if look.has(a) => 0.03,
         Planted::Easy(_) => 0.45,
         Planted::Control => 0.2,
     }
@@ -230,11 +310,16 @@ fn error_probability(planted: Planted, colour: usize, context: usize) -> f64 {
 
 /// Builds the demo world; the same options always give the same world.
 pub fn generate(options: &DemoOptions) -> Demo {
+    generate_world(&demo_classes(), options)
+}
+
+/// Builds a world of the given classes (tests plant their own); deterministic.
+pub fn generate_world(specs: &[ClassSpec], options: &DemoOptions) -> Demo {
     let mut rng = Rng::new(options.seed);
     let dim = options.dim;
-    let concepts = Concepts::new(&mut rng, dim);
+    let concepts = Concepts::new(&mut rng, dim, specs.len());
     let noise = 0.8 / (dim as f64).sqrt();
-    let num_classes = CLASSES.len();
+    let num_classes = specs.len();
 
     let mut values = Vec::new();
     let mut labels = Vec::new();
@@ -245,15 +330,34 @@ pub fn generate(options: &DemoOptions) -> Demo {
     let mut images = Vec::new();
     let mut truth = Vec::new();
     for (split, &count) in Split::ALL.iter().zip(&options.per_split) {
-        for (class, (_, planted)) in CLASSES.iter().enumerate() {
+        for (class, spec) in specs.iter().enumerate() {
             for _ in 0..count {
                 let colour = rng.below(COLOURS.len());
                 let context = rng.below(CONTEXTS.len());
-                let mut v =
-                    concepts.compose(&concepts.image_offset, class, Some(colour), Some(context));
+                let draw = rng.uniform();
+                let quality = if draw < spec.quality_rates[0] {
+                    Some(0)
+                } else if draw < spec.quality_rates[0] + spec.quality_rates[1] {
+                    Some(1)
+                } else {
+                    None
+                };
+                let look = Look {
+                    class: class as u32,
+                    colour,
+                    context,
+                    quality,
+                };
+                let mut v = concepts.compose(
+                    &concepts.image_offset,
+                    class,
+                    Some(colour),
+                    Some(context),
+                    quality,
+                );
                 v.iter_mut().for_each(|x| *x += noise * rng.normal());
                 values.extend(normalised(&v));
-                let wrong = rng.uniform() < error_probability(*planted, colour, context);
+                let wrong = rng.uniform() < error_probability(spec.planted, &look);
                 let predicted = if wrong {
                     (class + 1 + rng.below(num_classes - 1)) % num_classes
                 } else {
@@ -280,14 +384,16 @@ pub fn generate(options: &DemoOptions) -> Demo {
                 images.push(
                     has_image.then(|| PathBuf::from(format!("images/{}/{row}.png", split.name()))),
                 );
-                truth.push((class as u32, colour, context));
+                truth.push(look);
             }
         }
     }
 
-    let captions = caption_bank(&concepts, &mut rng, dim);
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let captions = caption_bank(&concepts, &names, &mut rng, dim);
     let text = DemoText {
         concepts: concepts.clone(),
+        names: names.clone(),
     };
     let dataset = Dataset {
         source: PathBuf::from("<demo>"),
@@ -302,7 +408,7 @@ pub fn generate(options: &DemoOptions) -> Demo {
         confidence: Some(confidence),
         images: Some(images),
         ids: Ids::RowNumbers,
-        class_names: CLASSES.iter().map(|(n, _)| n.to_string()).collect(),
+        class_names: names,
         row_index: Default::default(),
     };
     Demo {
@@ -310,30 +416,56 @@ pub fn generate(options: &DemoOptions) -> Demo {
         captions,
         truth,
         text,
+        classes: specs.to_vec(),
     }
 }
 
-/// Captions "a photo of a {colour} {class} {context}" and the partial forms, per class.
-fn caption_bank(concepts: &Concepts, rng: &mut Rng, dim: usize) -> CaptionBank {
+/// Captions "a photo of a {colour} {class} {context}", the partial forms, and "a blurry photo
+/// of a {class}" / "a close-up photo of a {class}", per class.
+fn caption_bank(concepts: &Concepts, names: &[String], rng: &mut Rng, dim: usize) -> CaptionBank {
     let noise = 0.1 / (dim as f64).sqrt();
     let mut texts = Vec::new();
     let mut classes = Vec::new();
     let mut values = Vec::new();
-    for (class, (name, _)) in CLASSES.iter().enumerate() {
-        let mut push =
-            |text: String, colour: Option<usize>, context: Option<usize>, rng: &mut Rng| {
-                let mut v = concepts.compose(&concepts.text_offset, class, colour, context);
-                v.iter_mut().for_each(|x| *x += noise * rng.normal());
-                values.extend(normalised(&v));
-                texts.push(text);
-                classes.push(Some(class as u32));
-            };
-        push(format!("a photo of a {name}"), None, None, rng);
+    for (class, name) in names.iter().enumerate() {
+        let mut push = |text: String,
+                        colour: Option<usize>,
+                        context: Option<usize>,
+                        quality: Option<usize>,
+                        rng: &mut Rng| {
+            let mut v = concepts.compose(&concepts.text_offset, class, colour, context, quality);
+            v.iter_mut().for_each(|x| *x += noise * rng.normal());
+            values.extend(normalised(&v));
+            texts.push(text);
+            classes.push(Some(class as u32));
+        };
+        push(format!("a photo of a {name}"), None, None, None, rng);
         for (c, colour) in COLOURS.iter().enumerate() {
-            push(format!("a photo of a {colour} {name}"), Some(c), None, rng);
+            push(
+                format!("a photo of a {colour} {name}"),
+                Some(c),
+                None,
+                None,
+                rng,
+            );
         }
         for (x, context) in CONTEXTS.iter().enumerate() {
-            push(format!("a photo of a {name} {context}"), None, Some(x), rng);
+            push(
+                format!("a photo of a {name} {context}"),
+                None,
+                Some(x),
+                None,
+                rng,
+            );
+        }
+        for (q, quality) in QUALITIES.iter().enumerate() {
+            push(
+                format!("a {quality} photo of a {name}"),
+                None,
+                None,
+                Some(q),
+                rng,
+            );
         }
         for (c, colour) in COLOURS.iter().enumerate() {
             for (x, context) in CONTEXTS.iter().enumerate() {
@@ -341,6 +473,7 @@ fn caption_bank(concepts: &Concepts, rng: &mut Rng, dim: usize) -> CaptionBank {
                     format!("a photo of a {colour} {name} {context}"),
                     Some(c),
                     Some(x),
+                    None,
                     rng,
                 );
             }

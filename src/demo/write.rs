@@ -41,8 +41,7 @@ fn write_thumbnails(demo: &Demo, dir: &Path) -> Result<()> {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
-            let (class, colour, context) = demo.truth[row];
-            render_thumbnail(class as usize, colour, context)
+            render_thumbnail(&demo.truth[row])
                 .save(&path)
                 .map_err(|e| Error::io(&path, std::io::Error::other(e)))
         })

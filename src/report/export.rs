@@ -210,6 +210,12 @@ pub fn weights(dataset: &Dataset, weights: &[RowWeight]) -> Result<RecordBatch> 
     let mut columns = Columns::default();
     common_columns(&mut columns, dataset, &rows);
     columns.push(
+        "mode",
+        Arc::new(StringArray::from_iter(
+            weights.iter().map(|w| w.mode.as_deref()),
+        )),
+    );
+    columns.push(
         "decision_value",
         Arc::new(Float64Array::from_iter(
             weights.iter().map(|w| w.decision_value),
@@ -230,6 +236,12 @@ pub fn selection(dataset: &Dataset, selected: &[Selected]) -> Result<RecordBatch
     columns.push(
         "class",
         class_names(dataset, selected.iter().map(|s| Some(s.class))),
+    );
+    columns.push(
+        "mode",
+        Arc::new(StringArray::from_iter_values(
+            selected.iter().map(|s| s.mode.as_str()),
+        )),
     );
     columns.push(
         "rank",

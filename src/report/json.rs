@@ -1,12 +1,18 @@
 //! The JSON report: a stable, documented schema (docs/report-schema.md). Fields are only ever
 //! added; `schema_version` changes if one is removed or changes meaning.
 
-use crate::analysis::captions::Reference;
+use crate::analysis::assess::{Evidence, ModeSource};
+use crate::analysis::captions::{Reference, ScoredCaption};
+use crate::analysis::check::NearestAccuracy;
 use crate::analysis::cv::CvScore;
 use crate::analysis::direction::Outcome;
-use crate::analysis::findings::{Caveat, Check, ClassFindings, Status};
+use crate::analysis::findings::{
+    Caveat, Check, ClassFindings, FindingOptions, ModeFindings, RowsGap, SharedFindings, Status,
+    TemplateScore,
+};
 use crate::analysis::metrics::ErrorPrediction;
 use crate::analysis::rank::{BaselineRow, RankedRow};
+use crate::analysis::stats::BOOTSTRAP_REPLICATES;
 use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
 use crate::data::{Dataset, Id, Split, SplitSource};
@@ -21,7 +27,10 @@ pub struct Report {
     pub dataset: DatasetSummary,
     pub captions: Option<BankSummary>,
     pub fit: FitSummary,
+    pub statistics: Statistics,
     pub classes: Vec<ClassReport>,
+    /// Failure modes shared across classes, most errors explained first.
+    pub shared_modes: Vec<SharedReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,7 +92,7 @@ pub struct SvmSummary {
     pub cv: Vec<CvScore>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CaptionOut {
     pub text: String,
     pub score: f64,
@@ -91,7 +100,7 @@ pub struct CaptionOut {
     pub sigma: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RowOut {
     pub id: Id,
     pub decision_value: f64,
@@ -104,6 +113,72 @@ pub struct RowOut {
     pub prediction: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+}
+
+/// The evidence that a mode is real, as the report states it.
+#[derive(Debug, Serialize)]
+pub struct EvidenceOut {
+    /// One-sided Mann-Whitney p-value of the mode's ranking of held-out test rows.
+    pub p_value: Option<f64>,
+    /// Benjamini-Hochberg q-value over every test of the dataset (`statistics.hypotheses`).
+    pub q_value: Option<f64>,
+    /// AUC of the ranking as an error detector on the tested rows.
+    pub auc: Option<f64>,
+    /// "all_test_rows", or "sibling_easier_half" for a half of a split.
+    pub tested_on: &'static str,
+    pub tested_rows: usize,
+    pub exact: Option<bool>,
+    /// Test rows on the hard side (decision value below zero) and the errors among them.
+    pub hard_rows: usize,
+    pub hard_errors: usize,
+    /// Share of the class's test errors on the hard side.
+    pub coverage: Option<f64>,
+    /// Error rate on the hard side over the class's test error rate.
+    pub lift: Option<f64>,
+    pub significant: bool,
+}
+
+fn evidence_out(e: &Evidence, tested_on: &'static str) -> EvidenceOut {
+    EvidenceOut {
+        p_value: e.p_value,
+        q_value: e.q_value,
+        auc: e.test.map(|t| t.auc),
+        tested_on,
+        tested_rows: e.tested_rows,
+        exact: e.test.map(|t| t.exact),
+        hard_rows: e.hard_rows,
+        hard_errors: e.hard_errors,
+        coverage: e.coverage,
+        lift: e.lift,
+        significant: e.significant,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModeReport {
+    /// 1 for the paper's direction; further modes count on by coverage.
+    pub mode: usize,
+    /// "paper": the SVM over all of the class's val errors; "split": a half of a split of an
+    /// earlier mode's errors (see README, "Several failure modes").
+    pub source: &'static str,
+    /// Significant after the correction, and not beaten by the model's confidence.
+    pub finding: bool,
+    pub evidence: EvidenceOut,
+    /// For mode 1: the modes (numbers) it blends, when its errors split into several.
+    pub blends: Vec<usize>,
+    /// The shared mode (number in `shared_modes`) that explains this one.
+    pub shared_mode: Option<usize>,
+    pub caveats: Vec<Caveat>,
+    pub test_metrics: Option<ErrorPrediction>,
+    pub baseline: Vec<BaselineRow>,
+    pub decision_spread: Option<f64>,
+    pub hard_captions: Vec<CaptionOut>,
+    pub easy_captions: Vec<CaptionOut>,
+    pub check: Option<Check>,
+    /// Accuracy of the K hardest vs the K easiest test rows, with the gap's interval.
+    pub rows_gap: Option<RowsGap>,
+    pub hardest: Vec<RowOut>,
+    pub easiest: Vec<RowOut>,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,6 +202,8 @@ pub struct ClassReport {
     pub check: Option<Check>,
     pub hardest: Vec<RowOut>,
     pub easiest: Vec<RowOut>,
+    /// Every failure mode of the class, mode 1 (the fields above) first.
+    pub modes: Vec<ModeReport>,
 }
 
 pub fn row_out(dataset: &Dataset, ranked: &RankedRow, spread: Option<f64>) -> RowOut {
@@ -146,31 +223,83 @@ pub fn row_out(dataset: &Dataset, ranked: &RankedRow, spread: Option<f64>) -> Ro
     }
 }
 
+fn mode_report(
+    dataset: &Dataset,
+    m: &ModeFindings,
+    top_rows: usize,
+    top_captions: usize,
+) -> ModeReport {
+    let caption = |c: &ScoredCaption| CaptionOut {
+        text: c.text.clone(),
+        score: c.score,
+        sigma: m.sigma(c.score),
+    };
+    let (source, tested_on) = match m.assessment.source {
+        ModeSource::Paper => ("paper", "all_test_rows"),
+        ModeSource::Split { .. } => ("split", "sibling_easier_half"),
+    };
+    ModeReport {
+        mode: m.position + 1,
+        source,
+        finding: m.is_finding(),
+        evidence: evidence_out(&m.assessment.evidence, tested_on),
+        blends: m.assessment.blends.iter().map(|p| p + 1).collect(),
+        shared_mode: m.assessment.shared.map(|s| s + 1),
+        caveats: m.caveats.clone(),
+        test_metrics: m.test_metrics.clone(),
+        baseline: m.baseline.clone(),
+        decision_spread: m.spread,
+        hard_captions: m
+            .captions
+            .as_ref()
+            .map(|c| c.hardest(top_captions).iter().map(caption).collect())
+            .unwrap_or_default(),
+        easy_captions: m
+            .captions
+            .as_ref()
+            .map(|c| c.easiest(top_captions).into_iter().map(caption).collect())
+            .unwrap_or_default(),
+        check: m.check.clone(),
+        rows_gap: m.rows_gap.clone(),
+        hardest: m
+            .hardest(top_rows)
+            .iter()
+            .map(|r| row_out(dataset, r, m.spread))
+            .collect(),
+        easiest: m
+            .easiest(top_rows)
+            .iter()
+            .map(|r| row_out(dataset, r, m.spread))
+            .collect(),
+    }
+}
+
 pub fn class_report(
     dataset: &Dataset,
     f: &ClassFindings,
     top_rows: usize,
     top_captions: usize,
 ) -> ClassReport {
+    let modes: Vec<ModeReport> = f
+        .modes
+        .iter()
+        .map(|m| mode_report(dataset, m, top_rows, top_captions))
+        .collect();
+    let first = f.first();
     let reason = match (&f.fit.outcome, f.status) {
         (Outcome::Skipped { reason }, _) => Some(reason.clone()),
-        (Outcome::Fitted(d), Status::NoCoherentFailureMode) => Some(format!(
-            "CV balanced accuracy {:.3} is below the chance threshold {:.3}: the errors look unstructured",
-            d.cv_balanced_accuracy, d.chance_threshold
-        )),
+        (Outcome::Fitted(_), Status::NoCoherentFailureMode) => first
+            .and_then(|m| m.caveats.first())
+            .map(|c| c.text.clone()),
         _ => None,
     };
-    let caption = |c: &crate::analysis::captions::ScoredCaption| CaptionOut {
-        text: c.text.clone(),
-        score: c.score,
-        sigma: f.sigma(c.score),
-    };
+    let mode1 = modes.first();
     ClassReport {
         index: f.class,
         name: f.name.clone(),
         status: f.status,
         reason,
-        caveats: f.caveats.clone(),
+        caveats: first.map(|m| m.caveats.clone()).unwrap_or_default(),
         counts: Counts {
             val: f.fit.val_rows,
             val_errors: f.fit.val_errors,
@@ -188,32 +317,88 @@ pub fn class_report(
             converged: d.converged,
             cv: d.cv.clone(),
         }),
-        test_metrics: f.test_metrics.clone(),
-        baseline: f.baseline.clone(),
-        decision_spread: f.spread,
-        reference_caption: f.captions.as_ref().map(|c| c.reference.clone()),
-        hard_captions: f
-            .captions
-            .as_ref()
-            .map(|c| c.hardest(top_captions).iter().map(caption).collect())
-            .unwrap_or_default(),
-        easy_captions: f
-            .captions
-            .as_ref()
-            .map(|c| c.easiest(top_captions).into_iter().map(caption).collect())
-            .unwrap_or_default(),
-        check: f.check.clone(),
-        hardest: f
-            .hardest(top_rows)
+        test_metrics: first.and_then(|m| m.test_metrics.clone()),
+        baseline: first.map(|m| m.baseline.clone()).unwrap_or_default(),
+        decision_spread: first.and_then(|m| m.spread),
+        reference_caption: first
+            .and_then(|m| m.captions.as_ref())
+            .map(|c| c.reference.clone()),
+        hard_captions: mode1.map(|m| m.hard_captions.clone()).unwrap_or_default(),
+        easy_captions: mode1.map(|m| m.easy_captions.clone()).unwrap_or_default(),
+        check: first.and_then(|m| m.check.clone()),
+        hardest: mode1.map(|m| m.hardest.clone()).unwrap_or_default(),
+        easiest: mode1.map(|m| m.easiest.clone()).unwrap_or_default(),
+        modes,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SharedClassOut {
+    pub index: u32,
+    pub name: String,
+    pub evidence: EvidenceOut,
+    pub test_rows: usize,
+    pub test_accuracy: Option<f64>,
+    /// Accuracy of the class's test rows on the shared mode's hard side.
+    pub hard_accuracy: Option<f64>,
+    /// The class's caption of the mode's name, and the accuracy of its K nearest test rows.
+    pub caption: Option<String>,
+    pub near_caption: Option<NearestAccuracy>,
+    /// The class's own modes (numbers) this shared mode explains.
+    pub explains: Vec<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SharedReport {
+    pub mode: usize,
+    /// The hardest caption template ("a blurry photo of a {class}"); null without captions.
+    pub name: Option<String>,
+    pub hard_captions: Vec<TemplateScore>,
+    pub easy_captions: Vec<TemplateScore>,
+    /// Test errors on its hard side, over every class it hurts.
+    pub hard_errors: usize,
+    pub classes: Vec<SharedClassOut>,
+}
+
+pub fn shared_report(s: &SharedFindings) -> SharedReport {
+    SharedReport {
+        mode: s.position + 1,
+        name: s.name().map(str::to_string),
+        hard_captions: s.hard_captions.clone(),
+        easy_captions: s.easy_captions.clone(),
+        hard_errors: s.hard_errors(),
+        classes: s
+            .classes
             .iter()
-            .map(|r| row_out(dataset, r, f.spread))
-            .collect(),
-        easiest: f
-            .easiest(top_rows)
-            .iter()
-            .map(|r| row_out(dataset, r, f.spread))
+            .map(|c| SharedClassOut {
+                index: c.class,
+                name: c.name.clone(),
+                evidence: evidence_out(&c.evidence, "all_test_rows"),
+                test_rows: c.test_rows,
+                test_accuracy: c.test_accuracy,
+                hard_accuracy: c.hard_accuracy,
+                caption: c.caption.clone(),
+                near_caption: c.near_caption.clone(),
+                explains: c.explains.iter().map(|p| p + 1).collect(),
+            })
             .collect(),
     }
+}
+
+/// How findings were judged.
+#[derive(Debug, Serialize)]
+pub struct Statistics {
+    /// "mann_whitney_held_out": each mode's ranking of the test rows, which no fit has seen.
+    pub test: &'static str,
+    /// "benjamini_hochberg", over every test the dataset made.
+    pub correction: &'static str,
+    pub alpha: f64,
+    pub hypotheses: usize,
+    pub min_support: usize,
+    pub min_lift: f64,
+    pub max_modes: usize,
+    /// Bootstrap replicates behind every interval (95%, percentile).
+    pub bootstrap_replicates: usize,
 }
 
 pub fn report(
@@ -221,11 +406,13 @@ pub fn report(
     model: &Model,
     bank: Option<&CaptionBank>,
     findings: &[ClassFindings],
+    shared: &[SharedFindings],
     cached: bool,
-    top_rows: usize,
-    top_captions: usize,
+    options: &FindingOptions,
 ) -> Report {
+    let (top_rows, top_captions) = (options.top_rows, options.top_captions);
     let [train, val, test, pool] = dataset.split_counts();
+    let modes = &model.options.modes;
     Report {
         schema_version: SCHEMA_VERSION,
         faultline_version: env!("CARGO_PKG_VERSION"),
@@ -255,9 +442,20 @@ pub fn report(
             seed: model.options.seed,
             cached,
         },
+        statistics: Statistics {
+            test: "mann_whitney_held_out",
+            correction: "benjamini_hochberg",
+            alpha: modes.alpha,
+            hypotheses: model.assessment.hypotheses,
+            min_support: modes.min_support,
+            min_lift: modes.min_lift,
+            max_modes: modes.max_modes,
+            bootstrap_replicates: BOOTSTRAP_REPLICATES,
+        },
         classes: findings
             .iter()
             .map(|f| class_report(dataset, f, top_rows, top_captions))
             .collect(),
+        shared_modes: shared.iter().map(shared_report).collect(),
     }
 }

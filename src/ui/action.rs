@@ -23,6 +23,8 @@ pub enum Action {
     CycleOrder,
     /// Thumbnails of the K hardest and K easiest test rows side by side.
     ToggleGrid,
+    /// The class's next failure mode (or, on the shared entry, the next shared mode).
+    NextMode,
     ToggleHelp,
     /// Open the export menu.
     Export,

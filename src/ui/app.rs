@@ -4,11 +4,13 @@
 use super::action::Action;
 use super::findings::Findings;
 use super::input::Input;
-use super::triage::{Entry, Mark, Triage};
+use super::triage::{Entry as TriageEntry, Mark, Triage};
 use super::typed_caption::{self, CaptionWorker, TypedCaption, TypedResult};
 use super::workers::Outbox;
 use crate::analysis::direction::Outcome;
-use crate::analysis::findings::{ClassFindings, FindingOptions, Status};
+use crate::analysis::findings::{
+    ClassFindings, FindingOptions, ModeFindings, SharedFindings, Status,
+};
 use crate::analysis::rank::RankedRow;
 use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
@@ -127,7 +129,7 @@ impl ExportKind {
     pub fn label(self) -> String {
         match self {
             ExportKind::HardestRows => format!(
-                "the current class's {} hardest test rows (CSV or Parquet)",
+                "the {} hardest test rows of the mode shown (CSV or Parquet)",
                 super::export::HARDEST_ROWS
             ),
             ExportKind::Weights => "training weights, soft scheme (CSV or Parquet)".into(),
@@ -150,6 +152,14 @@ pub enum Mode {
     Caption,
 }
 
+/// A row of the class list: the classes, and on top (when the dataset has them) the failure
+/// modes several classes share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Shared,
+    Class(u32),
+}
+
 /// What the class list shows for one class.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassRow {
@@ -162,6 +172,10 @@ pub struct ClassRow {
     pub strength: Option<f64>,
     /// None while the fit runs.
     pub status: Option<Status>,
+    /// Failure modes that are significant (0 while the fit runs).
+    pub modes: usize,
+    /// A shared mode explains one of its modes.
+    pub shared: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +189,8 @@ pub enum FitState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportRequest {
     pub kind: ExportKind,
-    pub class: u32,
+    /// The class (or the shared modes) the rows come from.
+    pub entry: Entry,
     pub path: PathBuf,
 }
 
@@ -213,15 +228,18 @@ pub struct App {
     findings: Option<Findings>,
     /// Where workers send results (the live explorer); None computes findings on demand (tests).
     outbox: Option<Outbox>,
-    /// The examples list in the current order, for (class, order).
-    ordered: Option<(u32, Order, Arc<Vec<RankedRow>>)>,
+    /// The examples list in the current order, for (entry, mode, order).
+    ordered: Option<(Entry, usize, Order, Arc<Vec<RankedRow>>)>,
+    /// The mode shown: of the selected class (0: mode 1, the paper's direction), or of the
+    /// shared modes; `m` steps it.
+    pub mode_cursor: usize,
     options: FindingOptions,
     /// Embeds typed captions; None without --model.
     caption_worker: Option<CaptionWorker>,
     /// The last caption the user typed, and its score once embedded.
     pub typed: Option<TypedCaption>,
-    /// The class the examples and captions lists belong to.
-    shown_class: Option<u32>,
+    /// The entry the examples and captions lists belong to.
+    shown_entry: Option<Entry>,
     /// The selected thumbnail in the grid: the hardest ones first, then the easiest.
     pub grid_cursor: usize,
     /// Thumbnails the grid shows: (hardest, easiest); the last draw says.
@@ -255,6 +273,8 @@ impl App {
                     test_rows: test.len(),
                     strength: None,
                     status: None,
+                    modes: 0,
+                    shared: false,
                 }
             })
             .collect();
@@ -289,13 +309,14 @@ impl App {
             ordered: None,
             caption_worker: None,
             typed: None,
-            shown_class: None,
+            shown_entry: None,
             grid_cursor: 0,
             grid_cells: (0, 0),
             pending_copy: None,
             screen: ratatui::layout::Rect::default(),
             row_tops: [0; 3],
             check_lines: 0,
+            mode_cursor: 0,
             options: FindingOptions {
                 top_rows: 100,
                 top_captions: 10,
@@ -310,7 +331,10 @@ impl App {
     pub fn set_model(&mut self, model: Arc<Model>, cached: bool) {
         for (row, fit) in self.rows.iter_mut().zip(&model.classes) {
             row.strength = fit.direction().map(|d| d.cv_balanced_accuracy);
-            row.status = Some(crate::analysis::findings::status_of(fit));
+            row.status = Some(model.status(fit.class));
+            let modes = model.modes(fit.class);
+            row.modes = modes.iter().filter(|m| m.evidence.significant).count();
+            row.shared = modes.iter().any(|m| m.shared.is_some());
         }
         let (dataset, bank, options) = (
             self.dataset.clone(),
@@ -324,10 +348,96 @@ impl App {
             None => Findings::synchronous(dataset, model.clone(), bank, options),
         });
         self.ordered = None;
+        let has_shared = !model.assessment.shared.is_empty();
         self.model = Some(model);
         self.fit = FitState::Done { cached };
+        if has_shared {
+            if let Some(findings) = &mut self.findings {
+                findings.request_shared();
+            }
+        }
         self.refresh_visible();
         self.refresh();
+    }
+
+    /// Takes in the shared modes' findings a worker finished.
+    pub fn take_shared(&mut self, found: Arc<Vec<SharedFindings>>) {
+        if let Some(findings) = &mut self.findings {
+            findings.insert_shared(found);
+        }
+        self.refresh();
+    }
+
+    /// Whether the class list starts with the shared modes (the dataset has some and no search
+    /// is filtering the list).
+    pub fn shows_shared(&self) -> bool {
+        self.search.is_empty()
+            && self
+                .model
+                .as_ref()
+                .is_some_and(|m| !m.assessment.shared.is_empty())
+    }
+
+    /// Rows of the class list.
+    pub fn entries_len(&self) -> usize {
+        self.visible.len() + usize::from(self.shows_shared())
+    }
+
+    /// The class list's row at `index`.
+    pub fn entry(&self, index: usize) -> Option<Entry> {
+        if self.shows_shared() {
+            match index {
+                0 => Some(Entry::Shared),
+                k => self.visible.get(k - 1).map(|&c| Entry::Class(c)),
+            }
+        } else {
+            self.visible.get(index).map(|&c| Entry::Class(c))
+        }
+    }
+
+    pub fn selected_entry(&self) -> Option<Entry> {
+        self.entry(self.classes.cursor)
+    }
+
+    /// The shared modes' findings, once computed.
+    pub fn shared_findings(&self) -> Option<&Arc<Vec<SharedFindings>>> {
+        self.findings.as_ref()?.shared()
+    }
+
+    /// The shared mode shown, when the shared entry is selected.
+    pub fn shared_view(&self) -> Option<&SharedFindings> {
+        if self.selected_entry() != Some(Entry::Shared) {
+            return None;
+        }
+        let all = self.shared_findings()?;
+        all.get(self.mode_cursor).or_else(|| all.first())
+    }
+
+    /// How many modes the selected entry has to step through.
+    pub fn mode_count(&self) -> usize {
+        match self.selected_entry() {
+            Some(Entry::Shared) => self.model.as_ref().map_or(0, |m| m.assessment.shared.len()),
+            // From the model, so `m` works before the class's findings arrive.
+            Some(Entry::Class(c)) => self.model.as_ref().map_or(0, |m| m.modes(c).len()),
+            None => 0,
+        }
+    }
+
+    /// A decision value of the selected entry in units of its spread (shared rows already are).
+    pub fn sigma(&self, raw: f64) -> Option<f64> {
+        match self.selected_entry() {
+            Some(Entry::Shared) => Some(raw),
+            _ => self.view().and_then(|m| m.sigma(raw)),
+        }
+    }
+
+    /// The current ranking (the class's mode, or the shared mode across its classes), hardest
+    /// first.
+    pub fn ranking(&self) -> &[RankedRow] {
+        match self.selected_entry() {
+            Some(Entry::Shared) => self.shared_view().map_or(&[], |s| s.ranking.as_slice()),
+            _ => self.view().map_or(&[], |m| m.ranking.as_slice()),
+        }
     }
 
     /// Lets the user type captions (the worker holds the text model).
@@ -342,7 +452,15 @@ impl App {
             (Err(e), _) => TypedResult::Failed(e),
             (Ok(_), None) => TypedResult::Failed("the fit has not finished".into()),
             (Ok(embedded), Some(model)) => {
-                typed_caption::score(&self.dataset, model, class, embedded, self.options.check_k)
+                let mode = self.view().map_or(0, |m| m.position);
+                typed_caption::score(
+                    &self.dataset,
+                    model,
+                    class,
+                    mode,
+                    embedded,
+                    self.options.check_k,
+                )
             }
         };
         if let Some(typed) = &mut self.typed {
@@ -371,7 +489,10 @@ impl App {
     }
 
     pub fn selected_class(&self) -> Option<u32> {
-        self.visible.get(self.classes.cursor).copied()
+        match self.selected_entry()? {
+            Entry::Class(c) => Some(c),
+            Entry::Shared => None,
+        }
     }
 
     /// A class's findings, if computed.
@@ -385,6 +506,12 @@ impl App {
         self.findings.as_ref()?.get(class)
     }
 
+    /// The selected class's mode being shown, once its findings are in.
+    pub fn view(&self) -> Option<&ModeFindings> {
+        let findings = self.findings()?;
+        findings.mode(self.mode_cursor).or_else(|| findings.first())
+    }
+
     /// Asks for what the screen needs next (the selected class's findings, then its
     /// neighbours', so stepping through the list finds them ready) and sorts the examples
     /// once they are in. Called after every change; drawing only reads.
@@ -392,7 +519,10 @@ impl App {
         let cursor = self.classes.cursor;
         let wanted: Vec<u32> = [cursor + 1, cursor.wrapping_sub(1), cursor]
             .iter()
-            .filter_map(|&i| self.visible.get(i).copied())
+            .filter_map(|&i| match self.entry(i)? {
+                Entry::Class(c) => Some(c),
+                Entry::Shared => None,
+            })
             .collect();
         if let Some(findings) = &mut self.findings {
             // The selected class last: workers take the newest request first.
@@ -403,20 +533,28 @@ impl App {
         self.refresh_examples();
     }
 
-    /// Sorts the selected class's examples in the current order, once per (class, order).
+    /// The (entry, mode) the examples show, once their ranking is in.
+    fn shown_key(&self) -> Option<(Entry, usize)> {
+        match self.selected_entry()? {
+            Entry::Shared => self.shared_view().map(|s| (Entry::Shared, s.position)),
+            Entry::Class(c) => self.view().map(|m| (Entry::Class(c), m.position)),
+        }
+    }
+
+    /// Sorts the selected entry's examples in the current order, once per (entry, mode, order).
     fn refresh_examples(&mut self) {
-        let Some(findings) = self.findings().cloned() else {
+        let Some((entry, mode)) = self.shown_key() else {
             return;
         };
-        let key = (findings.class, self.order);
+        let key = (entry, mode, self.order);
         if self
             .ordered
             .as_ref()
-            .is_some_and(|(class, order, _)| (*class, *order) == key)
+            .is_some_and(|(e, m, order, _)| (*e, *m, *order) == key)
         {
             return;
         }
-        let mut rows = findings.ranking.clone();
+        let mut rows = self.ranking().to_vec();
         match self.order {
             Order::Hardest => {}
             Order::Easiest => rows.reverse(),
@@ -430,13 +568,15 @@ impl App {
                 }
             }
         }
-        self.ordered = Some((key.0, key.1, Arc::new(rows)));
+        self.ordered = Some((key.0, key.1, key.2, Arc::new(rows)));
     }
 
     /// The examples list in the current order (empty until the class's findings are in).
     pub fn example_rows(&self) -> &[RankedRow] {
-        match (&self.ordered, self.findings()) {
-            (Some((class, order, rows)), Some(f)) if *class == f.class && *order == self.order => {
+        match (&self.ordered, self.shown_key()) {
+            (Some((entry, mode, order, rows)), Some(key))
+                if (*entry, *mode) == key && *order == self.order =>
+            {
                 rows
             }
             _ => &[],
@@ -449,16 +589,16 @@ impl App {
 
     /// The grid's selected thumbnail: its test row, and whether it is from the hardest side.
     pub fn grid_selection(&self) -> Option<(RankedRow, bool)> {
-        let findings = self.findings()?;
+        let ranking = self.ranking();
         let (hard, easy) = self.grid_cells;
         if hard + easy == 0 {
             return None;
         }
         if self.grid_cursor < hard {
-            findings.ranking.get(self.grid_cursor).map(|r| (*r, true))
+            ranking.get(self.grid_cursor).map(|r| (*r, true))
         } else {
             let k = self.grid_cursor - hard;
-            findings.ranking.iter().rev().nth(k).map(|r| (*r, false))
+            ranking.iter().rev().nth(k).map(|r| (*r, false))
         }
     }
 
@@ -520,7 +660,7 @@ impl App {
         match pane {
             Pane::Classes => {
                 let at = self.classes.offset + row;
-                if at < self.visible.len() {
+                if at < self.entries_len() {
                     self.select_class(at);
                 }
             }
@@ -568,7 +708,7 @@ impl App {
     }
 
     fn refresh_visible(&mut self) {
-        let selected = self.selected_class();
+        let selected = self.selected_entry();
         let matcher = SkimMatcherV2::default();
         let query = self.search.text();
         let mut scored: Vec<(i64, &ClassRow)> = self
@@ -600,28 +740,58 @@ impl App {
         });
         self.visible = scored.into_iter().map(|(_, r)| r.class).collect();
         let cursor = selected
-            .and_then(|c| self.visible.iter().position(|&v| v == c))
+            .and_then(|e| (0..self.entries_len()).find(|&i| self.entry(i) == Some(e)))
             .unwrap_or(0);
         self.select_class(cursor);
     }
 
-    /// Moves the class cursor; a new class starts its lists at the top.
+    /// Moves the class cursor; a new entry starts with its first mode and its lists at the top.
     fn select_class(&mut self, cursor: usize) {
         self.classes.cursor = cursor;
-        let class = self.selected_class();
-        if class != self.shown_class {
-            self.shown_class = class;
-            self.examples = ListState::default();
-            self.captions = ListState::default();
-            self.check = ListState::default();
-            self.grid_cursor = 0;
+        let entry = self.selected_entry();
+        if entry != self.shown_entry {
+            self.shown_entry = entry;
+            self.mode_cursor = 0;
+            self.reset_lists();
         }
         self.refresh();
     }
 
+    fn reset_lists(&mut self) {
+        self.examples = ListState::default();
+        self.captions = ListState::default();
+        self.check = ListState::default();
+        self.grid_cursor = 0;
+    }
+
+    /// m: the selected class's next failure mode (or the next shared mode), wrapping round.
+    fn next_mode(&mut self) {
+        let count = self.mode_count();
+        if count < 2 {
+            self.status = Some(match self.selected_entry() {
+                Some(Entry::Class(_)) if count == 1 => {
+                    "this class has one failure mode (its errors do not split further)".into()
+                }
+                Some(Entry::Shared) => "one shared mode".into(),
+                _ => "no failure modes here".into(),
+            });
+            return;
+        }
+        self.mode_cursor = (self.mode_cursor + 1) % count;
+        self.reset_lists();
+        self.refresh_examples();
+        self.status = Some(match self.selected_entry() {
+            Some(Entry::Shared) => format!("shared mode {} of {count}", self.mode_cursor + 1),
+            _ => format!("mode {} of {count}", self.mode_cursor + 1),
+        });
+    }
+
     pub fn caption_count(&self) -> usize {
-        self.findings()
-            .and_then(|f| f.captions.as_ref().map(|c| c.ranked.len()))
+        if let Some(shared) = self.shared_view() {
+            return shared.hard_captions.len().max(shared.easy_captions.len());
+        }
+        self.view()
+            .and_then(|m| m.captions.as_ref().map(|c| c.ranked.len()))
             .unwrap_or(0)
     }
 
@@ -636,7 +806,7 @@ impl App {
             return;
         }
         let (len, cursor) = match self.focus {
-            Pane::Classes => (self.visible.len(), self.classes.cursor),
+            Pane::Classes => (self.entries_len(), self.classes.cursor),
             Pane::Examples => (self.example_rows().len(), self.examples.cursor),
             Pane::Captions => (self.caption_count(), self.captions.cursor),
             Pane::Check => (self.check_lines, self.check.cursor),
@@ -711,7 +881,11 @@ impl App {
                 self.status = Some(format!("examples: {}", self.order.label()));
             }
             Action::ToggleGrid => self.grid = !self.grid,
+            Action::NextMode => self.next_mode(),
             Action::Export => self.mode = Mode::ExportMenu,
+            Action::CycleTriage | Action::TriageNote if self.selected_class().is_none() => {
+                self.status = Some("triage marks and notes are per class: select a class".into());
+            }
             Action::CycleTriage => self.cycle_triage(),
             Action::TriageNote => {
                 if let Some(class) = self.selected_class() {
@@ -774,6 +948,7 @@ impl App {
             | Action::CycleSort
             | Action::CycleOrder
             | Action::ToggleGrid
+            | Action::NextMode
             | Action::Export
             | Action::CycleTriage
             | Action::TriageNote
@@ -799,7 +974,7 @@ impl App {
                     .to_digit(10)
                     .and_then(|d| ExportKind::ALL.get((d as usize).wrapping_sub(1)))
                 {
-                    self.input = Input::new(&default_export_path(*kind, self.selected_name()));
+                    self.input = Input::new(&default_export_path(*kind, &self.selected_name()));
                     self.mode = Mode::ExportPath(*kind);
                 }
             }
@@ -817,6 +992,7 @@ impl App {
             | Action::CycleSort
             | Action::CycleOrder
             | Action::ToggleGrid
+            | Action::NextMode
             | Action::ToggleHelp
             | Action::Export
             | Action::CycleTriage
@@ -877,6 +1053,7 @@ impl App {
             | Action::CycleSort
             | Action::CycleOrder
             | Action::ToggleGrid
+            | Action::NextMode
             | Action::ToggleHelp
             | Action::Export
             | Action::CycleTriage
@@ -896,10 +1073,10 @@ impl App {
     fn confirm(&mut self) {
         match self.mode.clone() {
             Mode::ExportPath(kind) => {
-                if let Some(class) = self.selected_class() {
+                if let Some(entry) = self.selected_entry() {
                     self.pending_export = Some(ExportRequest {
                         kind,
-                        class,
+                        entry,
                         path: PathBuf::from(self.input.text().trim()),
                     });
                     self.status = Some("exporting…".into());
@@ -930,7 +1107,7 @@ impl App {
                     };
                     self.save_triage(
                         &name,
-                        Entry {
+                        TriageEntry {
                             mark,
                             note,
                             changed_ms: 0,
@@ -951,10 +1128,13 @@ impl App {
         )
     }
 
-    pub fn selected_name(&self) -> &str {
-        self.selected_class()
-            .map(|c| self.dataset.class_names[c as usize].as_str())
-            .unwrap_or("class")
+    /// The selected class's name, or "shared-N" on the shared entry (for file names).
+    pub fn selected_name(&self) -> String {
+        match self.selected_entry() {
+            Some(Entry::Class(c)) => self.dataset.class_names[c as usize].clone(),
+            Some(Entry::Shared) => format!("shared-{}", self.mode_cursor + 1),
+            None => "class".into(),
+        }
     }
 
     fn cycle_triage(&mut self) {
@@ -973,7 +1153,7 @@ impl App {
 
     /// Records the change at once; the live explorer saves it on a worker (the merge with
     /// another explorer's saves comes back as a message), tests save here.
-    fn save_triage(&mut self, name: &str, entry: Entry) {
+    fn save_triage(&mut self, name: &str, entry: TriageEntry) {
         self.triage.record(name, entry);
         if self.outbox.is_some() {
             self.pending_triage_save = true;
@@ -982,8 +1162,14 @@ impl App {
         }
     }
 
-    /// Why the selected class has no ranking, for the examples pane.
+    /// Why the selected entry has no ranking, for the examples pane.
     pub fn unavailable_reason(&self) -> Option<String> {
+        if self.selected_entry() == Some(Entry::Shared) {
+            return self
+                .shared_view()
+                .is_none()
+                .then(|| "ranking the shared modes' test rows…".into());
+        }
         let class = self.selected_class()?;
         match &self.fit {
             FitState::Running { done, total } => {

@@ -14,6 +14,8 @@ pub enum Hint {
     Always(u8),
     /// When this pane has focus.
     In(Pane, u8),
+    /// When the selected class (or the shared entry) has more than one mode.
+    Modes(u8),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +83,12 @@ pub const NORMAL: &[Command] = &[
         "grid",
         "thumbnail grid: hardest vs easiest",
         Hint::In(Pane::Examples, 5),
+    ),
+    command(
+        Action::NextMode,
+        "mode",
+        "the class's next failure mode (on the shared entry: the next shared mode)",
+        Hint::Modes(7),
     ),
     command(
         Action::CycleTriage,

@@ -1,10 +1,12 @@
 //! Exports from the explorer: the class's hardest rows, training weights, and the Markdown
 //! summary with the user's triage.
 
-use super::app::{App, ExportKind, ExportRequest};
+use super::app::{App, Entry, ExportKind, ExportRequest};
 use super::triage::Triage;
-use crate::analysis::findings::{all_findings, ClassFindings, FindingOptions};
-use crate::analysis::intervene::{training_weights, WeightScheme};
+use crate::analysis::findings::{
+    all_findings, shared_findings, ClassFindings, FindingOptions, SharedFindings,
+};
+use crate::analysis::intervene::{training_weights, Target, WeightScheme};
 use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
 use crate::data::Dataset;
@@ -26,6 +28,10 @@ pub struct ExportJob {
     model: Option<Arc<Model>>,
     bank: Option<Arc<CaptionBank>>,
     findings: Option<Arc<ClassFindings>>,
+    /// The shared mode shown, when the export was asked for on the shared entry.
+    shared: Option<SharedFindings>,
+    /// The class's mode shown when the export was asked for.
+    mode: usize,
     triage: Triage,
 }
 
@@ -35,7 +41,12 @@ impl ExportJob {
             dataset: app.dataset.clone(),
             model: app.model.clone(),
             bank: app.bank.clone(),
-            findings: app.findings().filter(|f| f.class == request.class).cloned(),
+            findings: app
+                .findings()
+                .filter(|f| request.entry == Entry::Class(f.class))
+                .cloned(),
+            shared: app.shared_view().cloned(),
+            mode: app.view().map_or(0, |m| m.position),
             triage: app.triage.clone(),
             request,
         }
@@ -62,32 +73,49 @@ fn write(job: &ExportJob) -> Result<String> {
         return Err(Error::usage("no path given"));
     }
     match request.kind {
+        ExportKind::HardestRows if job.request.entry == Entry::Shared => {
+            let shared = job
+                .shared
+                .as_ref()
+                .ok_or_else(|| Error::usage("the shared modes' ranking is not ready yet"))?;
+            let rows = &shared.ranking[..HARDEST_ROWS.min(shared.ranking.len())];
+            // Its decision values are already in units of each class's spread.
+            export::write_batch(path, &export::ranked_rows(&dataset, rows, Some(1.0))?)?;
+            Ok(format!(
+                "wrote {} hardest rows of shared mode {} ({}) to {}",
+                rows.len(),
+                shared.position + 1,
+                crate::text::visible(shared.name().unwrap_or("unnamed")),
+                path.display()
+            ))
+        }
         ExportKind::HardestRows => {
             let findings = job
                 .findings
                 .as_ref()
                 .ok_or_else(|| Error::usage("the class's ranking is not ready yet"))?;
-            if findings.ranking.is_empty() {
+            let Some(mode) = findings.mode(job.mode).filter(|m| !m.ranking.is_empty()) else {
                 return Err(Error::usage(format!("'{}' has no ranking", findings.name)));
-            }
-            let rows = findings.hardest(HARDEST_ROWS);
-            export::write_batch(path, &export::ranked_rows(&dataset, rows, findings.spread)?)?;
+            };
+            let rows = mode.hardest(HARDEST_ROWS);
+            export::write_batch(path, &export::ranked_rows(&dataset, rows, mode.spread)?)?;
             // A ranking that is not a finding says so here too.
-            let caveat = if findings.is_finding() {
+            let caveat = if mode.is_finding() {
                 String::new()
             } else {
-                let said: Vec<&str> = findings.caveats.iter().map(|c| c.short.as_str()).collect();
+                let said: Vec<&str> = mode.caveats.iter().map(|c| c.short.as_str()).collect();
                 format!(" (not a finding: {})", said.join("; "))
             };
             Ok(format!(
-                "wrote {} hardest rows of '{}' to {}{caveat}",
+                "wrote {} hardest rows of '{}' along {} to {}{caveat}",
                 rows.len(),
                 findings.name,
+                mode.label(),
                 path.display()
             ))
         }
         ExportKind::Weights => {
-            let weights = training_weights(&dataset, &model, WeightScheme::Soft);
+            let weights = training_weights(&dataset, &model, WeightScheme::Soft, Target::Findings);
             if weights.is_empty() {
                 return Err(Error::usage("there are no train rows to weight"));
             }
@@ -101,14 +129,15 @@ fn write(job: &ExportJob) -> Result<String> {
         ExportKind::Summary => {
             let options = FindingOptions::default();
             let findings = all_findings(&dataset, &model, job.bank.as_deref(), None, &options);
+            let shared = shared_findings(&dataset, &model, job.bank.as_deref(), &options);
             let report = json::report(
                 &dataset,
                 &model,
                 job.bank.as_deref(),
                 &findings,
+                &shared,
                 false,
-                10,
-                5,
+                &options,
             );
             let mut text = markdown::render(&report);
             if job.triage.marked().next().is_some() {

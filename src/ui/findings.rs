@@ -1,11 +1,14 @@
-//! Per-class findings (ranking, captions, check), computed off the UI thread.
+//! Per-class findings (ranking, captions, check, for every mode) and the shared modes' findings,
+//! computed off the UI thread.
 //!
 //! The explorer asks for the selected class and its neighbours; a worker computes them newest
 //! request first, so holding `j` through a thousand classes computes where the cursor lands,
 //! not every class it passed. Results are kept: a class seen once redraws instantly.
 
 use super::workers::{Message, Outbox, Pool};
-use crate::analysis::findings::{class_findings, ClassFindings, FindingOptions};
+use crate::analysis::findings::{
+    class_findings, shared_findings, ClassFindings, FindingOptions, SharedFindings,
+};
 use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
 use crate::data::Dataset;
@@ -29,14 +32,31 @@ impl Inputs {
             &self.options,
         ))
     }
+
+    fn compute_shared(&self) -> Arc<Vec<SharedFindings>> {
+        Arc::new(shared_findings(
+            &self.dataset,
+            &self.model,
+            self.bank.as_deref(),
+            &self.options,
+        ))
+    }
+}
+
+/// What the worker is asked for.
+pub enum Request {
+    Class(u32),
+    Shared,
 }
 
 /// Findings by class for one fitted model.
 pub struct Findings {
     inputs: Arc<Inputs>,
-    worker: Option<Pool<u32>>,
+    worker: Option<Pool<Request>>,
     ready: HashMap<u32, Arc<ClassFindings>>,
     requested: HashSet<u32>,
+    shared: Option<Arc<Vec<SharedFindings>>>,
+    shared_requested: bool,
 }
 
 impl Findings {
@@ -57,6 +77,8 @@ impl Findings {
             worker: None,
             ready: HashMap::new(),
             requested: HashSet::new(),
+            shared: None,
+            shared_requested: false,
         }
     }
 
@@ -71,10 +93,37 @@ impl Findings {
     ) -> Findings {
         let mut findings = Findings::synchronous(dataset, model, bank, options);
         let inputs = findings.inputs.clone();
-        findings.worker = Some(Pool::new(1, usize::MAX, outbox, move |class| {
-            Some(Message::Findings(class, inputs.compute(class)))
+        findings.worker = Some(Pool::new(1, usize::MAX, outbox, move |request| {
+            Some(match request {
+                Request::Class(class) => Message::Findings(class, inputs.compute(class)),
+                Request::Shared => Message::Shared(inputs.compute_shared()),
+            })
         }));
         findings
+    }
+
+    /// The shared modes' findings, if computed (empty when the dataset has none).
+    pub fn shared(&self) -> Option<&Arc<Vec<SharedFindings>>> {
+        self.shared.as_ref()
+    }
+
+    /// Asks for the shared modes' findings (synchronously: computes them now).
+    pub fn request_shared(&mut self) {
+        if self.shared.is_some() || self.shared_requested {
+            return;
+        }
+        match &self.worker {
+            None => self.shared = Some(self.inputs.compute_shared()),
+            Some(worker) => {
+                self.shared_requested = true;
+                worker.submit(Request::Shared);
+            }
+        }
+    }
+
+    /// Takes in the shared findings the worker finished.
+    pub fn insert_shared(&mut self, found: Arc<Vec<SharedFindings>>) {
+        self.shared = Some(found);
     }
 
     /// The class's findings, if computed.
@@ -94,7 +143,7 @@ impl Findings {
             }
             Some(worker) => {
                 if self.requested.insert(class) {
-                    worker.submit(class);
+                    worker.submit(Request::Class(class));
                 }
             }
         }

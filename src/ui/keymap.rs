@@ -168,6 +168,7 @@ pub const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("s", Action::CycleSort),
     ("o", Action::CycleOrder),
     ("v", Action::ToggleGrid),
+    ("m", Action::NextMode),
     ("?", Action::ToggleHelp),
     ("e", Action::Export),
     ("t", Action::CycleTriage),

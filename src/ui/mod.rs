@@ -179,6 +179,7 @@ pub fn apply(app: &mut App, images: &mut Images, keymap: &Keymap, message: Messa
             Err(e) => app.set_fit_failed(e.to_string()),
         },
         Message::Findings(class, found) => app.take_findings(class, found),
+        Message::Shared(found) => app.take_shared(found),
         Message::Image(key, state) => images.insert(key, state),
         Message::Caption(response) => app.take_typed_caption(response),
         Message::Exported(status) => app.status = Some(status),

@@ -178,6 +178,7 @@ pub fn score(
     dataset: &Dataset,
     model: &Model,
     class: u32,
+    mode: usize,
     embedded: Embedded,
     k: usize,
 ) -> TypedResult {
@@ -189,14 +190,14 @@ pub fn score(
             text.len()
         ));
     }
-    let Some(direction) = model.classes[class as usize].direction() else {
+    let Some(scorer) = model.scorer(class, crate::analysis::Along::Mode(mode)) else {
         return TypedResult::Failed("this class has no failure direction".into());
     };
     let mut difference = vec![0.0f32; dim];
     let mut transformed = vec![0.0f32; dim];
     let score = score_text(
         &model.standardizer,
-        direction,
+        scorer,
         text,
         reference,
         (&mut difference, &mut transformed),

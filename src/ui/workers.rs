@@ -8,7 +8,7 @@
 //! when every one is busy, up to a maximum, so one stuck job (an image on a hung disk) never
 //! blocks the others.
 
-use crate::analysis::findings::ClassFindings;
+use crate::analysis::findings::{ClassFindings, SharedFindings};
 use crate::analysis::Model;
 use crate::error::Result;
 use crate::storage::fit_cache::CacheUse;
@@ -25,6 +25,8 @@ pub enum Message {
     FitProgress(usize),
     Fitted(Box<Result<(Model, CacheUse)>>),
     Findings(u32, Arc<ClassFindings>),
+    /// The findings of every shared mode.
+    Shared(Arc<Vec<SharedFindings>>),
     Image(ImageKey, super::images::ImageState),
     Caption(super::typed_caption::Response),
     /// An export finished: what to tell the user.

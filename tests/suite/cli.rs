@@ -34,7 +34,10 @@ fn demo_on_disk_reports_the_planted_failures_and_caches_the_fit() {
     write_demo(dir.path(), cache.path());
     let data = path(&dir, "demo.parquet");
     let captions = path(&dir, "captions.parquet");
-    assert!(path(&dir, "images/test/6600.png").exists());
+    let demo = faultline::demo::DemoOptions::default();
+    let classes = faultline::demo::CLASSES.len();
+    let first_test_row = (demo.per_split[0] + demo.per_split[1]) * classes;
+    assert!(path(&dir, &format!("images/test/{first_test_row}.png")).exists());
 
     let args = [
         data.to_str().unwrap(),
@@ -44,7 +47,7 @@ fn demo_on_disk_reports_the_planted_failures_and_caches_the_fit() {
     let report = report_json(&args, cache.path());
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["fit"]["cached"], false);
-    assert_eq!(report["dataset"]["classes"], 6);
+    assert_eq!(report["dataset"]["classes"], classes);
     let dog = class(&report, "dog");
     assert_eq!(dog["status"], "fitted");
     assert!(dog["hard_captions"][0]["text"]
@@ -65,7 +68,42 @@ fn demo_on_disk_reports_the_planted_failures_and_caches_the_fit() {
     assert!(class(&report, "horse")["reason"]
         .as_str()
         .unwrap()
-        .contains("chance"));
+        .contains("no better than chance"));
+    // The statistics that decide it, stated.
+    let statistics = &report["statistics"];
+    assert_eq!(statistics["correction"], "benjamini_hochberg");
+    assert!(statistics["hypotheses"].as_u64().unwrap() >= classes as u64);
+    let horse_q = class(&report, "horse")["modes"][0]["evidence"]["q_value"]
+        .as_f64()
+        .unwrap();
+    assert!(horse_q >= statistics["alpha"].as_f64().unwrap());
+    // Mode 1 is the paper's direction: the top-level fields are its fields.
+    assert_eq!(dog["modes"][0]["source"], "paper");
+    assert_eq!(dog["modes"][0]["hard_captions"], dog["hard_captions"]);
+    assert_eq!(dog["modes"][0]["hardest"], dog["hardest"]);
+    // The wolf fails in two ways: mode 1 blends modes 2 and 3.
+    let wolf = class(&report, "wolf");
+    assert_eq!(wolf["modes"].as_array().unwrap().len(), 3);
+    assert_eq!(wolf["modes"][0]["blends"], serde_json::json!([2, 3]));
+    for mode in &wolf["modes"].as_array().unwrap()[1..] {
+        assert_eq!(mode["source"], "split");
+        assert_eq!(mode["finding"], true);
+        let gap = &mode["check"]["gap"];
+        assert!(gap["low"].as_f64().unwrap() <= gap["estimate"].as_f64().unwrap());
+    }
+    // Blurry photos hurt deer, sheep and cow: one shared mode that explains their mode 1.
+    let shared = report["shared_modes"].as_array().unwrap();
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0]["name"], "a blurry photo of a {class}");
+    let mut hurt: Vec<&str> = shared[0]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    hurt.sort();
+    assert_eq!(hurt, ["cow", "deer", "sheep"]);
+    assert_eq!(class(&report, "deer")["modes"][0]["shared_mode"], 1);
 
     let again = report_json(&args, cache.path());
     assert_eq!(
@@ -217,7 +255,7 @@ fn export_and_intervene_write_csv_and_parquet() {
         .lines()
         .next()
         .unwrap()
-        .ends_with("decision_value,weight"));
+        .ends_with("mode,decision_value,weight"));
 
     let select = path(&dir, "to_label.csv");
     run_ok(
@@ -232,11 +270,116 @@ fn export_and_intervene_write_csv_and_parquet() {
         cache.path(),
     );
     let text = std::fs::read_to_string(&select).unwrap();
+    // 20 pool rows for every significant mode of every class, as the report counts them.
+    let report = report_json(&[data, "--no-cache"], cache.path());
+    let modes: usize = report["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["modes"].as_array().unwrap())
+        .filter(|m| m["evidence"]["significant"] == true)
+        .count();
+    assert!(modes > faultline::demo::CLASSES.len(), "{modes}");
     assert_eq!(
         text.lines().count(),
-        1 + 5 * 20,
-        "20 per class with a failure mode (5 of 6)"
+        1 + modes * 20,
+        "20 per significant mode"
     );
+    // One mode of one class, and one shared mode in every class it hurts.
+    let column = |text: &str, name: &str| -> Vec<String> {
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = header.iter().position(|h| *h == name).unwrap();
+        lines
+            .map(|l| l.split(',').nth(at).unwrap().to_string())
+            .collect()
+    };
+    let wolf2 = path(&dir, "wolf2.csv");
+    let wolf2 = wolf2.to_str().unwrap();
+    let args = [
+        "intervene",
+        data,
+        "--select",
+        "7",
+        "--class",
+        "wolf",
+        "--mode",
+        "2",
+    ];
+    run_ok(&[&args[..], &["--out", wolf2]].concat(), cache.path());
+    let text = std::fs::read_to_string(wolf2).unwrap();
+    assert_eq!(column(&text, "class"), vec!["wolf"; 7]);
+    assert_eq!(column(&text, "mode"), vec!["2"; 7]);
+    let blurry = path(&dir, "blurry.csv");
+    let blurry = blurry.to_str().unwrap();
+    run_ok(
+        &[
+            "intervene",
+            data,
+            "--select",
+            "5",
+            "--shared",
+            "1",
+            "--out",
+            blurry,
+        ],
+        cache.path(),
+    );
+    let text = std::fs::read_to_string(blurry).unwrap();
+    let mut classes = column(&text, "class");
+    classes.sort();
+    classes.dedup();
+    assert_eq!(classes, ["cow", "deer", "sheep"]);
+    assert!(column(&text, "mode").iter().all(|m| m == "shared 1"));
+    assert_eq!(text.lines().count(), 1 + 3 * 5);
+    // Export along a further mode and along the shared mode.
+    for (extra, what) in [
+        (&["--class", "wolf", "--mode", "3"][..], "mode 3"),
+        (&["--class", "deer", "--shared", "1"][..], "shared mode 1"),
+    ] {
+        let out = path(&dir, "along.csv");
+        let run = run_ok(
+            &[
+                &[
+                    "export",
+                    data,
+                    "--hardest",
+                    "12",
+                    "--out",
+                    out.to_str().unwrap(),
+                ][..],
+                extra,
+            ]
+            .concat(),
+            cache.path(),
+        );
+        assert!(stderr(&run).contains(what), "{}", stderr(&run));
+        assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 13);
+    }
+    // A mode the class does not have is a clear error.
+    let out = path(&dir, "none.csv");
+    let missing = faultline(
+        &[
+            "export",
+            data,
+            "--class",
+            "dog",
+            "--mode",
+            "2",
+            "--hardest",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("it has 1 mode"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(!out.exists());
 
     let bad = faultline(
         &[
@@ -297,7 +440,10 @@ fn arrow_ipc_and_sharded_inputs_give_the_same_report() {
     );
     for input in [arrow_path, shards] {
         let other = report_json(&[input.to_str().unwrap(), "--no-cache"], cache.path());
-        assert_eq!(other["classes"].as_array().unwrap().len(), 6);
+        assert_eq!(
+            other["classes"].as_array().unwrap().len(),
+            faultline::demo::CLASSES.len()
+        );
         for (a, b) in reference["classes"]
             .as_array()
             .unwrap()

@@ -1,8 +1,9 @@
 //! The built-in demo must show the method working: every planted attribute is found, the
-//! control class is flagged, and the check confirms each finding.
+//! control class is flagged, the two-mode class is split into its two modes, the failure that
+//! three classes share is found as one shared mode, and the check confirms each finding.
 
 use faultline::analysis::direction::FitOptions;
-use faultline::analysis::findings::{all_findings, FindingOptions, Status};
+use faultline::analysis::findings::{all_findings, shared_findings, FindingOptions, Status};
 use faultline::analysis::fit_model;
 use faultline::demo::{generate, DemoOptions, Planted, CLASSES};
 
@@ -10,26 +11,22 @@ use faultline::demo::{generate, DemoOptions, Planted, CLASSES};
 fn planted_failure_modes_are_found_and_the_control_is_flagged() {
     let demo = generate(&DemoOptions::default());
     let model = fit_model(&demo.dataset, &FitOptions::default()).unwrap();
-    let findings = all_findings(
-        &demo.dataset,
-        &model,
-        Some(&demo.captions),
-        None,
-        &FindingOptions::default(),
-    );
+    let options = FindingOptions::default();
+    let findings = all_findings(&demo.dataset, &model, Some(&demo.captions), None, &options);
     for (f, (name, planted)) in findings.iter().zip(CLASSES) {
         assert_eq!(f.name, name);
-        let captions = f.captions.as_ref();
+        let first = f.first().unwrap();
+        let captions = first.captions.as_ref().unwrap();
         match planted {
             Planted::Hard(attribute) => {
                 assert_eq!(f.status, Status::Fitted, "{name}: {:?}", f.fit);
-                let top = &captions.unwrap().ranked[0];
+                let top = &captions.ranked[0];
                 assert!(
                     top.text.contains(attribute.text()),
                     "{name}: top hard caption '{}'",
                     top.text
                 );
-                let check = f.check.as_ref().unwrap();
+                let check = first.check.as_ref().unwrap();
                 assert!(
                     check.near_hard.accuracy < check.class_accuracy,
                     "{name}: {check:?}"
@@ -38,16 +35,35 @@ fn planted_failure_modes_are_found_and_the_control_is_flagged() {
                     check.near_easy.accuracy > check.near_hard.accuracy,
                     "{name}: {check:?}"
                 );
+                // The gap's interval excludes zero: the finding is not chance.
+                assert!(check.gap.unwrap().low > 0.0, "{name}: {check:?}");
+                assert_eq!(f.modes.len(), 1, "{name}: one failure, one mode");
+            }
+            Planted::HardEither(a, b) => {
+                // Mode 1 blends the two; modes 2 and 3 are one each, named by it.
+                assert_eq!(f.modes.len(), 3, "{name}");
+                assert_eq!(first.assessment.blends, vec![1, 2], "{name}");
+                let named: Vec<String> = f.modes[1..]
+                    .iter()
+                    .map(|m| m.captions.as_ref().unwrap().ranked[0].text.clone())
+                    .collect();
+                assert!(f.modes[1..].iter().all(|m| m.is_finding()), "{name}");
+                let names = |text: &str| [a, b].map(|x| text.contains(x.text()));
+                assert!(
+                    names(&named[0]) == [true, false] && names(&named[1]) == [false, true]
+                        || names(&named[0]) == [false, true] && names(&named[1]) == [true, false],
+                    "{name}: {named:?}"
+                );
             }
             Planted::Easy(attribute) => {
                 assert_eq!(f.status, Status::Fitted, "{name}: {:?}", f.fit);
-                let top = captions.unwrap().ranked.last().unwrap();
+                let top = captions.ranked.last().unwrap();
                 assert!(
                     top.text.contains(attribute.text()),
                     "{name}: top easy caption '{}'",
                     top.text
                 );
-                let check = f.check.as_ref().unwrap();
+                let check = first.check.as_ref().unwrap();
                 assert!(
                     check.near_easy.accuracy > check.class_accuracy,
                     "{name}: {check:?}"
@@ -60,8 +76,26 @@ fn planted_failure_modes_are_found_and_the_control_is_flagged() {
                     "{name}: {:?}",
                     f.fit
                 );
+                assert_eq!(f.modes.len(), 1, "{name}");
             }
         }
+    }
+    // Blurry photos hurt deer, sheep and cow: one shared mode, named by it, with each class's
+    // own finding folded into it.
+    let shared = shared_findings(&demo.dataset, &model, Some(&demo.captions), &options);
+    assert_eq!(shared.len(), 1, "{shared:#?}");
+    assert_eq!(shared[0].name(), Some("a blurry photo of a {class}"));
+    let mut hurt: Vec<&str> = shared[0].classes.iter().map(|c| c.name.as_str()).collect();
+    hurt.sort();
+    assert_eq!(hurt, ["cow", "deer", "sheep"]);
+    for c in &shared[0].classes {
+        assert_eq!(c.explains, vec![0], "{}", c.name);
+        let near = c.near_caption.as_ref().unwrap();
+        assert!(
+            near.accuracy < c.test_accuracy.unwrap(),
+            "{}: {near:?}",
+            c.name
+        );
     }
 }
 

@@ -154,6 +154,37 @@ fn explorer_runs_in_a_terminal_and_restores_it() {
     );
 }
 
+/// The shared entry on top, then a class with several modes: `m` steps through them, in the
+/// real binary with real keys.
+#[test]
+fn modes_step_with_m_and_the_shared_entry_leads() {
+    require_tmux();
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("faultline-modes-{}", std::process::id()),
+    };
+    let command = explorer_session(state.path(), "", "; echo EXIT=$?; sleep 30");
+    tmux.start(&command);
+    // The first entry: failures shared across classes, named by their caption.
+    let screen = tmux.wait_for("shared 1/1: a blurry photo of a {class}");
+    assert!(screen.contains("◆  shared (1)"), "{screen}");
+    assert!(screen.contains("shared mode 1 of 1: 3 classes"), "{screen}");
+    tmux.run(&["send-keys", "-t", "fl", "/", "w", "o", "l", "f", "Enter"]);
+    let screen = tmux.wait_for("blends modes 2 and 3");
+    assert!(screen.contains("mode 1/3"), "{screen}");
+    tmux.run(&["send-keys", "-t", "fl", "m"]);
+    let screen = tmux.wait_for("mode 2 of 3:");
+    assert!(screen.contains("…black wolf"), "{screen}");
+    tmux.run(&["send-keys", "-t", "fl", "m"]);
+    let screen = tmux.wait_for("mode 3 of 3:");
+    assert!(screen.contains("a close-up photo of a wolf"), "{screen}");
+    tmux.run(&["send-keys", "-t", "fl", "m"]);
+    tmux.wait_for("mode 1 of 3:");
+    tmux.run(&["send-keys", "-t", "fl", "q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
 /// With the default `--image-protocol auto` inside tmux (passthrough on, so the capability query
 /// goes to an outer terminal that, detached, never answers), a key pressed at once is not eaten
 /// by the query: `q` typed before the first frame quits.

@@ -12,6 +12,8 @@ mod demo;
 mod e2e;
 mod embed;
 mod hostile;
+mod modes;
 mod readonly;
+mod stats_fixture;
 mod svm_fixture;
 mod ui;

@@ -49,7 +49,10 @@ fn no_subcommand_changes_its_inputs() {
     run_ok(&["demo", "--write", dir.to_str().unwrap()], cache.path());
     std::fs::write(
         dir.join("classes.txt"),
-        "dog\ncat\nbird\ncar\nboat\nhorse\n",
+        faultline::demo::CLASSES
+            .iter()
+            .map(|(name, _)| format!("{name}\n"))
+            .collect::<String>(),
     )
     .unwrap();
     std::fs::write(dir.join("captions.txt"), "a photo in the snow\nat night\n").unwrap();

@@ -6,6 +6,7 @@ use faultline::analysis::cv::{best, cross_validate, CvScore};
 use faultline::analysis::direction::Direction;
 use faultline::analysis::preprocess::Standardizer;
 use faultline::analysis::svm::{fit, BiasMode, LinearSvm, Rows, SvmParams};
+use faultline::analysis::Scorer;
 use faultline::data::captions::CaptionBank;
 use faultline::data::{Embeddings, Split};
 use serde::Deserialize;
@@ -321,7 +322,6 @@ fn caption_scores_match_numpy() {
         cv: vec![],
         cv_balanced_accuracy: 0.0,
         chance_threshold: 0.5,
-        coherent: true,
         converged: true,
         svm: LinearSvm {
             w: chosen.linear_svc.w.clone(),
@@ -340,7 +340,14 @@ fn caption_scores_match_numpy() {
         texts,
         embeddings: Embeddings::from_vec(f.dim, flat(&rows)),
     };
-    let scores = score_captions(&bank, 0, "thing", &standardizer, &direction).unwrap();
+    let scores = score_captions(
+        &bank,
+        0,
+        "thing",
+        &standardizer,
+        Scorer::Svm(&direction.svm),
+    )
+    .unwrap();
     assert_eq!(scores.ranked.len(), f.captions.len());
     for s in &scores.ranked {
         let i = s.index - 1;

@@ -146,7 +146,11 @@ fn fuzzy_search_filters_and_escape_clears() {
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.visible.len(), 1, "enter keeps the filter");
     type_keys(&mut app, "\x1b");
-    assert_eq!(app.visible.len(), 6, "esc clears it");
+    assert_eq!(
+        app.visible.len(),
+        faultline::demo::CLASSES.len(),
+        "esc clears it"
+    );
 }
 
 #[test]
@@ -182,6 +186,8 @@ fn export_summary_and_triage_from_the_ui() {
     let mut app = app();
     let out = tempfile::tempdir().unwrap();
     let summary = out.path().join("summary.md");
+    // From the shared entry on top to the first class.
+    type_keys(&mut app, "j");
     type_keys(&mut app, "t");
     type_keys(&mut app, "n");
     assert_eq!(app.mode, Mode::Note);
@@ -203,6 +209,8 @@ fn export_summary_and_triage_from_the_ui() {
         text.contains("## Triage") && text.contains("snowy dogs") && text.contains("confirmed"),
         "{text}"
     );
+    // The summary has the shared modes and every class's modes.
+    assert!(text.contains("a blurry photo of a {class}"), "{text}");
 
     let rows = out.path().join("hard.csv");
     type_keys(&mut app, "e1");
@@ -212,6 +220,25 @@ fn export_summary_and_triage_from_the_ui() {
     assert_eq!(
         std::fs::read_to_string(&rows).unwrap().lines().count(),
         1 + faultline::ui::export::HARDEST_ROWS
+    );
+
+    // On the shared entry: the shared mode's hardest rows, across the classes it hurts.
+    let shared_rows = out.path().join("shared.csv");
+    type_keys(&mut app, "ge1");
+    app.input = Input::new(&shared_rows.display().to_string());
+    type_keys(&mut app, "\n");
+    let text = std::fs::read_to_string(&shared_rows).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1 + faultline::ui::export::HARDEST_ROWS
+    );
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("shared mode 1"),
+        "{:?}",
+        app.status
     );
 
     type_keys(&mut app, "e1");
@@ -232,7 +259,7 @@ fn export_summary_and_triage_from_the_ui() {
 fn half_block_preview_and_grid() {
     let mut app = app();
     let mut images = Images::synchronous(Some(Graphics::halfblocks()));
-    type_keys(&mut app, "\t");
+    type_keys(&mut app, "j\t");
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(
         screen.contains('▀') || screen.contains('▄'),
@@ -241,7 +268,11 @@ fn half_block_preview_and_grid() {
     insta::assert_snapshot!("preview_halfblocks_120x36", screen);
     type_keys(&mut app, "v");
     let grid = render(&mut app, &mut images, 120, 36);
-    assert!(grid.contains("Grid · hardest · id 8970"), "{grid}");
+    let hardest = app.dataset.ids.get(app.ranking()[0].row);
+    assert!(
+        grid.contains(&format!("Grid · hardest · id {hardest}")),
+        "{grid}"
+    );
     insta::assert_snapshot!("grid_halfblocks_120x36", grid);
 }
 
@@ -325,6 +356,9 @@ fn findings_arrive_from_the_worker_thread() {
     app.compute_in_background(outbox);
     app.set_model(model, false);
     let mut images = no_images();
+    let screen = render(&mut app, &mut images, 120, 36);
+    assert!(screen.contains("ranking the shared modes"), "{screen}");
+    type_keys(&mut app, "j");
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(screen.contains("ranking the test rows"), "{screen}");
     while app.findings().is_none() {
@@ -424,8 +458,10 @@ fn a_typed_caption_is_scored_against_the_class_direction() {
     let screen = render(&mut app, &mut images, 120, 36);
     // The caption's bar names it (the words beyond the reference) with its negative score.
     assert!(screen.contains("yours "), "{screen}");
-    assert!(screen.contains("yours  18% "), "{screen}");
-    assert!(screen.contains("(-0.24σ)"), "{screen}");
+    let bar = format!("yours {:>3.0}% ", near.accuracy * 100.0);
+    assert!(screen.contains(&bar), "{bar}\n{screen}");
+    let sigma = app.view().unwrap().sigma(score).unwrap();
+    assert!(screen.contains(&format!("({sigma:+.2}σ)")), "{screen}");
     assert!(screen.contains("all classes: 50 nearest"), "{screen}");
 }
 
@@ -471,11 +507,14 @@ fn readme_block(heading: &str) -> String {
     body[open..close].to_string()
 }
 
-/// README's capture of the explorer is this program's screen, not an old one.
+/// README's capture of the explorer is this program's screen, not an old one: the wolf, whose
+/// paper direction blends its two failure modes.
 #[test]
 fn the_readme_capture_is_the_current_screen() {
     let mut app = app();
-    type_keys(&mut app, "j");
+    while app.selected_name() != "wolf" {
+        type_keys(&mut app, "j");
+    }
     let screen = render(&mut app, &mut no_images(), 120, 36);
     assert_eq!(
         readme_block("A capture of `faultline demo` at 120x36").trim_end(),
@@ -501,9 +540,12 @@ fn clicks_select_what_is_under_the_pointer_and_the_wheel_scrolls_it() {
     let mut app = app();
     let keymap = Keymap::default();
     let screen = render(&mut app, &mut no_images(), 120, 36);
-    // The third class row of the class list (two border/header lines above the first).
+    // The third row of the class list (two border/header lines above the first); the shared
+    // entry is the first row.
     let line = screen.lines().nth(4).unwrap();
-    let clicked = app.visible[2];
+    let Some(faultline::ui::app::Entry::Class(clicked)) = app.entry(2) else {
+        panic!("the third row is a class");
+    };
     assert!(
         line.contains(app.dataset.class_names[clicked as usize].as_str()),
         "{line}"
@@ -575,9 +617,16 @@ fn prompts_menus_and_fit_states_at_80x24() {
     );
     type_keys(&mut app, "1");
     let screen = render(&mut app, &mut no_images(), 80, 24);
-    assert!(screen.contains("faultline-boat-hardest.csv"), "{screen}");
+    assert!(
+        screen.contains("faultline-shared-1-hardest.csv"),
+        "{screen}"
+    );
     insta::assert_snapshot!("export_path_80x24", screen);
+    // Triage is per class: on the shared entry it says so; on a class the note prompt opens.
     type_keys(&mut app, "\x1bn");
+    assert!(app.status.as_deref().unwrap().contains("per class"));
+    type_keys(&mut app, "jn");
+    assert_eq!(app.mode, Mode::Note);
     for key in "night shots".chars() {
         type_keys(&mut app, &key.to_string());
     }
@@ -647,6 +696,54 @@ fn help_and_typed_caption_screens_at_80x24() {
     let screen = render(&mut app, &mut no_images(), 80, 24);
     assert!(screen.contains("yours"), "{screen}");
     insta::assert_snapshot!("typed_caption_check_80x24", screen);
+}
+
+/// `m` steps through a class's failure modes: the examples, captions and check follow the mode,
+/// and say which it is; the shared entry steps through shared modes (one in the demo). Pictures
+/// at 80x24 and at 160x48.
+#[test]
+fn m_steps_through_modes_and_every_pane_follows() {
+    let mut app = app();
+    while app.selected_name() != "wolf" {
+        type_keys(&mut app, "j");
+    }
+    assert_eq!(app.mode_count(), 3);
+    let first = app.example_rows()[0];
+    let screen = render(&mut app, &mut no_images(), 80, 24);
+    assert!(screen.contains("mode 1 of 3"), "{screen}");
+    type_keys(&mut app, "m");
+    assert_eq!(app.mode_cursor, 1);
+    assert_eq!(app.view().unwrap().position, 1);
+    assert_ne!(app.example_rows()[0], first, "the examples follow the mode");
+    let screen = render(&mut app, &mut no_images(), 80, 24);
+    assert!(
+        screen.contains("Mode 2/3") || screen.contains("mode 2/3"),
+        "{screen}"
+    );
+    assert!(screen.contains("mode 2 of 3"), "{screen}");
+    assert!(
+        screen.contains("…black wolf"),
+        "the captions follow the mode:\n{screen}"
+    );
+    insta::assert_snapshot!("wolf_mode_2_80x24", screen);
+    type_keys(&mut app, "m");
+    let screen = render(&mut app, &mut no_images(), 160, 48);
+    assert!(screen.contains("mode 3 of 3"), "{screen}");
+    assert!(screen.contains("a close-up photo of a wolf"), "{screen}");
+    insta::assert_snapshot!("wolf_mode_3_160x48", screen);
+    type_keys(&mut app, "m");
+    assert_eq!(app.mode_cursor, 0, "m wraps round");
+    // A class with one mode says so; the shared entry has one shared mode.
+    type_keys(&mut app, "g");
+    type_keys(&mut app, "m");
+    assert_eq!(app.status.as_deref(), Some("one shared mode"));
+    type_keys(&mut app, "j");
+    type_keys(&mut app, "m");
+    assert!(
+        app.status.as_deref().unwrap().contains("one failure mode"),
+        "{:?}",
+        app.status
+    );
 }
 
 /// The preview's advice can quote the terminal's own answer (its name and version): it is drawn

@@ -1,9 +1,13 @@
-//! The check: accuracy near the hard caption vs near the easy caption vs the class, each bar
-//! naming its caption, the typed caption's result, the SVM-vs-confidence error rates at
-//! K = 10/25/50/100, the class's caveats and triage note. Lines, so at any size nothing is cut:
-//! the pane can be focused and scrolled.
+//! The check: which mode this is and the evidence that it is real (q-value, AUC, how many of
+//! the class's errors it holds), accuracy near the hard caption vs near the easy caption vs the
+//! class with the gap's interval, each bar naming its caption, the typed caption's result, the
+//! SVM-vs-confidence error rates at K = 10/25/50/100, the caveats and triage note. On the
+//! shared entry: each class the shared mode hurts. Lines, so at any size nothing is cut: the
+//! pane can be focused and scrolled.
 
 use super::{block, distinctive, shown};
+use crate::analysis::assess::Evidence;
+use crate::analysis::findings::SharedFindings;
 use crate::ui::app::{App, Pane};
 use crate::ui::theme::Theme;
 use crate::ui::typed_caption::{TypedCaption, TypedResult};
@@ -29,13 +33,79 @@ fn bar_line<'a>(label: &str, accuracy: f64, colour: Color, text: String, width: 
     ])
 }
 
+/// "q < 0.001 · AUC 0.87": the test of a mode, in a few words.
+fn evidence_short(e: &Evidence) -> String {
+    match (e.q_value, e.test) {
+        (Some(q), Some(t)) => format!("{} · AUC {:.2}", crate::text::p_value("q", q), t.auc),
+        _ => "not tested".into(),
+    }
+}
+
+/// Paints `lines` scrolled to the pane's cursor; returns their count.
+fn paint(frame: &mut Frame, inner: Rect, app: &App, lines: Vec<Line>) -> usize {
+    let total = lines.len();
+    let offset = app.check.cursor.min(total.saturating_sub(1));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((offset as u16, 0)),
+        inner,
+    );
+    total
+}
+
+/// The shared entry: each class the shared mode hurts, its accuracy overall and on the mode's
+/// hard side, near the mode's caption, and the test.
+fn shared_lines<'a>(shared: &SharedFindings, count: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::styled(
+        format!(
+            "shared mode {} of {count}: {} classes, {} test errors on its hard side",
+            shared.position + 1,
+            shared.classes.len(),
+            shared.hard_errors()
+        ),
+        theme.accent,
+    )];
+    lines.push(Line::styled(
+        "class: accuracy → on its hard side · near its caption",
+        theme.muted,
+    ));
+    for c in &shared.classes {
+        let near = c.near_caption.as_ref().map_or(String::new(), |n| {
+            format!(" · near {:.0}%", n.accuracy * 100.0)
+        });
+        let explains = if c.explains.is_empty() {
+            String::new()
+        } else {
+            let modes: Vec<String> = c.explains.iter().map(|m| (m + 1).to_string()).collect();
+            format!(" · its mode {}", modes.join(", "))
+        };
+        lines.push(Line::from(format!(
+            "{}: {:.0}% → {:.0}%{near} · {}{explains}",
+            shown(&c.name),
+            c.test_accuracy.unwrap_or(0.0) * 100.0,
+            c.hard_accuracy.unwrap_or(0.0) * 100.0,
+            evidence_short(&c.evidence),
+        )));
+    }
+    lines
+}
+
 /// Draws the pane; returns how many lines it has (how far it scrolls).
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Pane::Check;
     let outer = block("Check", focused, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
-    let Some(findings) = app.findings() else {
+    if let Some(shared) = app.shared_view() {
+        return paint(
+            frame,
+            inner,
+            app,
+            shared_lines(shared, app.mode_count(), theme),
+        );
+    }
+    let (Some(class_findings), Some(findings)) = (app.findings(), app.view()) else {
         let text = match app.fit {
             crate::ui::app::FitState::Failed(_) => "no fit, so no check",
             _ => "waiting for the fit…",
@@ -44,6 +114,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         return 0;
     };
     let mut lines: Vec<Line> = Vec::new();
+    // Which mode, and whether it is real: where the user decides.
+    let e = &findings.assessment.evidence;
+    let which = if class_findings.modes.len() > 1 {
+        format!(
+            "mode {} of {}",
+            findings.position + 1,
+            class_findings.modes.len()
+        )
+    } else {
+        "mode 1".to_string()
+    };
+    lines.push(Line::styled(
+        format!("{which}: {}", evidence_short(e)),
+        if e.significant {
+            theme.accent
+        } else {
+            theme.warning
+        },
+    ));
+    if let (Some(coverage), Some(lift)) = (e.coverage, e.lift) {
+        lines.push(Line::from(format!(
+            "{:.0}% of its errors, {lift:.1}x its error rate",
+            coverage * 100.0
+        )));
+    }
+    if !findings.assessment.blends.is_empty() {
+        let modes: Vec<String> = findings
+            .assessment
+            .blends
+            .iter()
+            .map(|m| (m + 1).to_string())
+            .collect();
+        lines.push(Line::styled(
+            format!("blends modes {}: press m", modes.join(" and ")),
+            theme.accent,
+        ));
+    }
+    if let Some(shared) = findings.assessment.shared {
+        lines.push(Line::styled(
+            format!("shared with other classes: shared mode {}", shared + 1),
+            theme.accent,
+        ));
+    }
     let reference = findings
         .captions
         .as_ref()
@@ -142,14 +255,33 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 String::new(),
                 inner.width,
             ));
+            if let Some(g) = check.gap {
+                lines.push(Line::from(format!(
+                    "gap {}",
+                    crate::text::gap_points(g.estimate, g.low, g.high, g.level)
+                )));
+            }
         }
         None => {
             lines.push(Line::styled(
-                "no check without captions (--captions FILE)",
+                "no caption check without captions (--captions FILE)",
                 theme.muted,
             ));
             typed_lines(&mut lines);
         }
+    }
+    if let Some(r) = &findings.rows_gap {
+        lines.push(Line::styled(
+            format!(
+                "{} hardest {:.0}% right, {} easiest {:.0}%: gap {}",
+                r.k,
+                r.hardest_accuracy * 100.0,
+                r.k,
+                r.easiest_accuracy * 100.0,
+                crate::text::gap_points(r.gap.estimate, r.gap.low, r.gap.high, r.gap.level)
+            ),
+            theme.muted,
+        ));
     }
     if !findings.baseline.is_empty() {
         lines.push(Line::styled(
@@ -172,7 +304,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             theme.warning,
         ));
     }
-    if let Some(entry) = app.triage.get(&findings.name) {
+    if let Some(entry) = app.triage.get(&class_findings.name) {
         let mark = entry.mark.map_or("no mark", |m| m.label());
         let note = if entry.note.is_empty() {
             String::new()
@@ -181,13 +313,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         };
         lines.push(Line::styled(format!("triage: {mark}{note}"), theme.accent));
     }
-    let total = lines.len();
-    let offset = app.check.cursor.min(total.saturating_sub(1));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((offset as u16, 0)),
-        inner,
-    );
-    total
+    paint(frame, inner, app, lines)
 }

@@ -2,7 +2,7 @@
 
 use super::{block, fitting_title, visible_window};
 use crate::analysis::findings::Status;
-use crate::ui::app::{App, Mode, Pane};
+use crate::ui::app::{App, Entry, Mode, Pane};
 use crate::ui::theme::Theme;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -44,14 +44,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let wide = area.width >= 34;
     let window = visible_window(
         app.classes.offset,
-        app.visible.len(),
+        app.entries_len(),
         app.classes.cursor,
         area,
     );
     let first = window.start;
-    let rows: Vec<Row> = app.visible[window]
-        .iter()
-        .map(|&c| {
+    let rows: Vec<Row> = window
+        .filter_map(|i| app.entry(i))
+        .map(|entry| {
+            let c = match entry {
+                Entry::Class(c) => c,
+                Entry::Shared => return shared_row(app, wide, theme),
+            };
             let r = &app.rows[c as usize];
             let mark = app
                 .triage
@@ -92,19 +96,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 cells.push(Cell::from(
                     r.strength.map_or("-".into(), |s| format!("{s:.2}")),
                 ));
+                // Several modes: how many; one explained by a shared mode: the shared marker.
+                cells.push(Cell::from(if r.modes > 1 {
+                    Span::styled(r.modes.to_string(), theme.accent)
+                } else if r.shared {
+                    Span::styled(SHARED_MARK, theme.accent)
+                } else {
+                    Span::raw("")
+                }));
             }
             Row::new(cells)
         })
         .collect();
     let (header, widths) = if wide {
         (
-            vec!["", "class", "test", "err", "cv"],
+            vec!["", "class", "test", "err", "cv", "m"],
             vec![
                 Constraint::Length(2),
                 Constraint::Min(6),
                 Constraint::Length(4),
                 Constraint::Length(5),
                 Constraint::Length(4),
+                Constraint::Length(1),
             ],
         )
     } else {
@@ -124,7 +137,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         .row_highlight_style(theme.selection)
         .block(block(title, app.focus == Pane::Classes, theme));
     let mut state = TableState::default()
-        .with_selected((!app.visible.is_empty()).then_some(app.classes.cursor - first));
+        .with_selected((app.entries_len() > 0).then_some(app.classes.cursor - first));
     frame.render_stateful_widget(table, area, &mut state);
     first
+}
+
+/// Marks the shared entry, and classes whose failure it explains.
+pub(crate) const SHARED_MARK: &str = "◆";
+
+/// The entry on top of the list: the failure modes several classes share.
+fn shared_row(app: &App, wide: bool, theme: &Theme) -> Row<'static> {
+    let shared = app
+        .model
+        .as_ref()
+        .map_or(&[][..], |m| &m.assessment.shared[..]);
+    // Narrow: the modes count here; what they are shows when the entry is selected.
+    let name = format!("shared ({})", shared.len());
+    let mut cells = vec![
+        Cell::from(Span::styled(SHARED_MARK, theme.accent)),
+        Cell::from(Span::styled(name, theme.accent)),
+    ];
+    cells.extend((0..if wide { 4 } else { 1 }).map(|_| Cell::from("")));
+    Row::new(cells)
 }

@@ -1,9 +1,10 @@
-//! The selected class's test rows in the chosen order, with the class's caveats on top when its
-//! ranking is not a finding. Columns have their natural widths and drop in a planned order
-//! (least useful first) when the pane is narrow, instead of being cut.
+//! The selected class's test rows in the chosen order along the mode shown, with its caveats on
+//! top when the ranking is not a finding; on the shared entry, the test rows of every class the
+//! shared mode hurts, with their class. Columns have their natural widths and drop in a planned
+//! order (least useful first) when the pane is narrow, instead of being cut.
 
 use super::{block, fitting_title, shown};
-use crate::ui::app::{App, Pane};
+use crate::ui::app::{App, Entry, Pane};
 use crate::ui::theme::Theme;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -13,6 +14,7 @@ use ratatui::Frame;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Column {
     Rank,
+    Class,
     Id,
     Score,
     Verdict,
@@ -21,8 +23,9 @@ enum Column {
 }
 
 /// In screen order; `DROP` says which go first when there is no room.
-const COLUMNS: [Column; 6] = [
+const COLUMNS: [Column; 7] = [
     Column::Rank,
+    Column::Class,
     Column::Id,
     Column::Score,
     Column::Verdict,
@@ -34,16 +37,40 @@ const DROP: [Column; 3] = [Column::Rank, Column::Confidence, Column::Predicted];
 /// Returns the list's scroll offset and the screen row of its first row.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, u16) {
     let focused = app.focus == Pane::Examples;
-    let findings = app.findings();
+    let findings = app.view();
+    let shared = app.selected_entry() == Some(Entry::Shared);
     let verdict = match findings {
-        Some(f) if !f.is_finding() => " · not a finding",
+        Some(f) if !shared && !f.is_finding() => " · not a finding",
         _ => "",
+    };
+    let count = app.mode_count();
+    let (which, short) = match (app.shared_view(), findings) {
+        (Some(s), _) => (
+            format!(
+                " · shared {}/{count}: {}",
+                s.position + 1,
+                shown(s.name().unwrap_or("unnamed"))
+            ),
+            format!(
+                "Shared {}/{count}: {}",
+                s.position + 1,
+                s.name().map_or("unnamed".into(), super::short_template)
+            ),
+        ),
+        (None, Some(m)) if count > 1 => (
+            format!(" · mode {}/{count}", m.position + 1),
+            format!("Mode {}/{count}", m.position + 1),
+        ),
+        _ => (String::new(), "Examples".to_string()),
     };
     let title = fitting_title(
         &[
-            format!("Examples · {}{verdict}", app.order.label()),
-            format!("Examples · {}{verdict}", app.order.short_label()),
-            format!("Examples{verdict}"),
+            format!("Examples{which} · {}{verdict}", app.order.label()),
+            format!("Examples{which} · {}{verdict}", app.order.short_label()),
+            format!("Examples{which}{verdict}"),
+            format!("{short}{verdict}"),
+            short.clone(),
+            short.split(':').next().unwrap_or_default().to_string(),
         ],
         area.width,
     );
@@ -58,7 +85,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
     let mut inner = outer.inner(area);
     frame.render_widget(outer, area);
     // Why this is not a finding, where the user looks (one line each, at most half the pane).
-    if let Some(f) = findings.filter(|f| !f.is_finding()) {
+    if let Some(f) = findings.filter(|f| !shared && !f.is_finding()) {
         let lines: Vec<Line> = f
             .caveats
             .iter()
@@ -109,8 +136,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         .max()
         .unwrap_or(1)
         .clamp("predicted".len(), 20) as u16;
+    let class_width = examples[window.clone()]
+        .iter()
+        .map(|r| name(dataset.labels[r.row]).chars().count())
+        .max()
+        .unwrap_or(1)
+        .clamp("class".len(), 16) as u16;
     let width_of = |c: Column| match c {
         Column::Rank => rank_width.max(1),
+        Column::Class => class_width,
         Column::Id => id_width,
         Column::Score => 7,
         Column::Verdict => 5,
@@ -118,6 +152,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         Column::Confidence => 4,
     };
     let mut shown_columns: Vec<Column> = COLUMNS.to_vec();
+    if !shared {
+        shown_columns.retain(|c| *c != Column::Class);
+    }
     if dataset.predictions.is_none() {
         shown_columns.retain(|c| *c != Column::Predicted);
     }
@@ -140,6 +177,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         .iter()
         .map(|c| match c {
             Column::Rank => "#",
+            Column::Class => "class",
             Column::Id => "id",
             Column::Score => "score",
             Column::Verdict => "model",
@@ -154,8 +192,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
             let correct = dataset.correct[r.row] == Some(true);
             let cells = shown_columns.iter().map(|c| match c {
                 Column::Rank => Cell::from(format!("{}", first + i + 1)),
+                Column::Class => Cell::from(name(dataset.labels[r.row])),
                 Column::Id => Cell::from(shown(&dataset.ids.get(r.row).to_string())),
-                Column::Score => Cell::from(super::score(findings.map(|f| &**f), r.decision_value)),
+                Column::Score => Cell::from(crate::report::score_text(
+                    app.sigma(r.decision_value),
+                    r.decision_value,
+                )),
                 Column::Verdict => Cell::from(if correct {
                     Span::styled("✓ ok", theme.easy)
                 } else {

@@ -43,6 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, keymap: &Ke
     let mut lines: Vec<Line> = Vec::new();
     for paragraph in [
         "faultline ranks each class's test images along its failure direction: the SVM's normal, fitted on the val rows to tell the model's right answers from its wrong ones.",
+        "A class can fail in several ways: mode 1 is the paper's direction, further modes split its errors where they differ; m steps through them (column m counts them). The ◆ entry on top holds failures several classes share (◆ beside a class: one explains its mode). q is the mode's p-value on held-out test rows, corrected for every test made; a mode is a finding below 0.05.",
         "Status: ✓ fitted · ? fitted, but the model's confidence finds its errors better · ~ no coherent failure mode · – skipped · … fitting · × the fit failed. Triage: ! confirmed · = not a problem · + needs data. Scores are in units of the class's spread of test-row scores (σ): negative is toward the errors.",
     ] {
         lines.extend(super::wrap(paragraph, text_width).into_iter().map(Line::from));
@@ -164,8 +165,8 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             vec![
                 Line::from(format!(
                     "a caption for '{}' (e.g. \"a photo of a {} in the snow\"):",
-                    super::shown(app.selected_name()),
-                    super::shown(app.selected_name())
+                    super::shown(&app.selected_name()),
+                    super::shown(&app.selected_name())
                 )),
                 typed(&app.input, theme),
                 Line::from(Span::styled(

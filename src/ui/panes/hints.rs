@@ -28,7 +28,8 @@ fn prioritised(app: &App, keymap: &Keymap) -> Vec<(u8, (String, String))> {
         let priority = match command.hint {
             Hint::Always(p) => p,
             Hint::In(pane, p) if pane == app.focus => p,
-            Hint::None | Hint::In(..) => continue,
+            Hint::Modes(p) if app.mode_count() > 1 => p,
+            Hint::None | Hint::In(..) | Hint::Modes(_) => continue,
         };
         let keys = match command.pair {
             Some(pair) => format!("{}/{}", first(command.action), first(pair)),

@@ -46,8 +46,8 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// A decision value or caption score of the selected class, as the report shows it (in units
 /// of the class's decision spread).
-pub fn score(findings: Option<&crate::analysis::findings::ClassFindings>, raw: f64) -> String {
-    crate::report::score_text(findings.and_then(|f| f.sigma(raw)), raw)
+pub fn score(mode: Option<&crate::analysis::findings::ModeFindings>, raw: f64) -> String {
+    crate::report::score_text(mode.and_then(|m| m.sigma(raw)), raw)
 }
 
 /// A caption with the words it shares with the start of the class's reference caption elided
@@ -67,6 +67,17 @@ pub(crate) fn distinctive(caption: &str, reference: &str) -> String {
         return shown(caption);
     }
     format!("…{}", shown(&words[common..].join(" ")))
+}
+
+/// A caption template as the explorer shows it: the usual "a photo of a " dropped and the class
+/// as "*" ("white * on the grass", "a blurry photo of a *").
+pub(crate) fn short_template(template: &str) -> String {
+    shown(
+        &template
+            .strip_prefix("a photo of a ")
+            .unwrap_or(template)
+            .replace("{class}", "*"),
+    )
 }
 
 /// The first of `candidates` that fits in `width` columns (the last one, cut, otherwise):

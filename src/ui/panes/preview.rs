@@ -119,7 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, images: &mut Images, theme
     ])];
     lines.push(Line::from(format!(
         "score {}",
-        super::score(app.findings().map(|f| &**f), example.decision_value)
+        crate::report::score_text(app.sigma(example.decision_value), example.decision_value)
     )));
     if let Some(c) = &dataset.confidence {
         lines.push(Line::from(format!("confidence {:.2}", c[example.row])));
@@ -153,9 +153,10 @@ pub fn draw_grid(
     let capacity = |half: Rect| {
         ((half.width / cell.width).max(1) * (half.height / (cell.height + 1)).max(1)) as usize
     };
-    let findings = app.findings();
-    let hardest = findings.map_or_else(Vec::new, |f| f.hardest(64).to_vec());
-    let easiest = findings.map_or_else(Vec::new, |f| f.easiest(64));
+    let ranking = app.ranking();
+    let findings = (!ranking.is_empty()).then_some(ranking);
+    let hardest: Vec<_> = ranking.iter().take(64).copied().collect();
+    let easiest: Vec<_> = ranking.iter().rev().take(64).copied().collect();
     let shown = [
         hardest.len().min(capacity(left)),
         easiest.len().min(capacity(right)),
@@ -166,11 +167,11 @@ pub fn draw_grid(
         easiest.get(app.grid_cursor - shown[0]).map(|r| (*r, false))
     };
     let title = match (selected, findings) {
-        (Some((r, hard)), Some(f)) => format!(
+        (Some((r, hard)), Some(_)) => format!(
             "Grid · {} · id {} {} · enter opens it",
             if hard { "hardest" } else { "easiest" },
             super::shown(&app.dataset.ids.get(r.row).to_string()),
-            super::score(Some(f), r.decision_value)
+            crate::report::score_text(app.sigma(r.decision_value), r.decision_value)
         ),
         _ => "Grid · hardest (left) vs easiest (right) test images".to_string(),
     };
@@ -180,7 +181,7 @@ pub fn draw_grid(
         theme,
     );
     frame.render_widget(outer, area);
-    let Some(findings) = findings else {
+    let Some(_) = findings else {
         frame.render_widget(
             Paragraph::new("no ranking yet").style(theme.muted),
             outer_inner,
@@ -205,7 +206,10 @@ pub fn draw_grid(
                     if correct { "✓" } else { "✗" },
                     if correct { theme.easy } else { theme.hard },
                 ),
-                Span::raw(super::score(Some(findings), r.decision_value)),
+                Span::raw(crate::report::score_text(
+                    app.sigma(r.decision_value),
+                    r.decision_value,
+                )),
             ]);
             let caption_area =
                 Rect::new(x, y + cell.height, cell.width.saturating_sub(1), 1).intersection(half);
