@@ -2,9 +2,12 @@
 
 Each class has `--val` val rows, as many train rows (for the standardisation statistics) and a
 few test rows; errors (~20%) follow a planted direction plus label noise, so the SVM problem is
-not separable, as with real data.
+not separable, as with real data. `--failures 2` plants two independent failure directions per
+class (an error is likely past either); with `--shared-classes K` the first K classes all fail
+along one shared direction instead of their own.
 
 Usage: python bench/make_data.py OUT.parquet --classes 2 --val 20000 --dim 512 [--seed 0]
+           [--failures 1] [--shared-classes 0]
 """
 import argparse
 import json
@@ -21,6 +24,11 @@ parser.add_argument("--train", type=int, default=None)
 parser.add_argument("--test", type=int, default=100)
 parser.add_argument("--dim", type=int, default=512)
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--failures", type=int, default=1)
+parser.add_argument("--shared-classes", type=int, default=0)
+# How sharply the error rate rises past a failure's threshold (logistic slope, per unit of the
+# raw projection): 40 is soft, 400 almost a step.
+parser.add_argument("--sharpness", type=float, default=40)
 args = parser.parse_args()
 
 rng = np.random.default_rng(args.seed)
@@ -29,15 +37,31 @@ n_train = args.train if args.train is not None else min(args.val, 5000)
 offset = rng.normal(size=d).astype(np.float32)
 offset *= 3 / np.linalg.norm(offset)
 chunks, labels, preds, splits = [], [], [], []
+shared = rng.normal(size=d).astype(np.float32)
+shared /= np.linalg.norm(shared)
+
+
+def unit():
+    v = rng.normal(size=d).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
 for c in range(args.classes):
-    centre = rng.normal(size=d).astype(np.float32)
-    centre /= np.linalg.norm(centre)
-    failure = rng.normal(size=d).astype(np.float32)
-    failure /= np.linalg.norm(failure)
+    centre = unit()
+    failures = [unit() for _ in range(args.failures)]
+    if c < args.shared_classes:
+        failures = [shared]
+    # With several failures each takes a smaller share, so the class still errs about 20%.
+    quantile = 1 - 0.2 / len(failures)
     for split, n in (("train", n_train), ("val", args.val), ("test", args.test)):
+        if n == 0:
+            continue
         x = offset + centre + rng.normal(size=(n, d)).astype(np.float32) * (1.2 / np.sqrt(d))
-        along = x @ failure
-        p_err = 1 / (1 + np.exp(-(along - np.quantile(along, 0.8)) * 40))
+        p_err = np.zeros(n)
+        for failure in failures:
+            along = x @ failure
+            p = 1 / (1 + np.exp(-(along - np.quantile(along, quantile)) * args.sharpness))
+            p_err = np.maximum(p_err, p)
         wrong = rng.uniform(size=n) < 0.7 * p_err + 0.05
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         chunks.append(x.astype(np.float32))

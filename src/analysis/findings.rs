@@ -89,6 +89,17 @@ fn not_significant(e: &Evidence, model: &Model) -> Option<Caveat> {
             "not tested: the class needs both errors and correct rows among its test rows".to_string(),
             "not tested (no test errors or no correct test rows)".to_string(),
         ),
+        (Some(test), Some(q)) if q >= options.alpha && test.p_value < options.alpha => (
+            format!(
+                "no coherent failure mode yet: its ranking of {} test rows is suggestive ({}, AUC {:.2}) but not significant after correcting for {} tests ({}); more test rows would tell",
+                e.tested_rows,
+                crate::text::p_value("p", test.p_value),
+                test.auc,
+                model.assessment.hypotheses,
+                crate::text::p_value("q", q),
+            ),
+            format!("suggestive, not significant ({})", crate::text::p_value("q", q)),
+        ),
         (Some(test), Some(q)) if q >= options.alpha => (
             format!(
                 "no coherent failure mode: on {} test rows it ranks the errors first no better than chance would ({}, {} after correcting for {} tests, AUC {:.2}), so this ranking is not a finding",

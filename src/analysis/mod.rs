@@ -4,6 +4,7 @@
 pub mod assess;
 pub mod captions;
 pub mod check;
+pub mod compare;
 pub mod cv;
 pub mod direction;
 pub mod eigen;

@@ -12,7 +12,7 @@
 use super::eigen::top_eigenpair;
 use super::linalg::{axpy, dot};
 use super::preprocess::Standardizer;
-use super::stats::ranks_errors_first;
+use super::stats::ranks_errors_first_approx;
 use crate::data::{Dataset, Split};
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +35,7 @@ pub struct SharedCandidate {
     /// error offset.
     pub direction: Vec<f64>,
     /// The classes whose val rows the direction learned from the *other* members separates
-    /// (one-sided Mann-Whitney p < 0.01 on val); each is tested on its test rows.
+    /// (see `MEMBER_FDR`); each is tested on its test rows.
     pub members: Vec<SharedMember>,
 }
 
@@ -75,16 +75,27 @@ impl SharedCandidate {
     }
 }
 
-/// Rows taken from the whole dataset for the search: a fixed budget spread over the classes,
-/// every error first (they carry the signal), so 1,000,000 rows cost what 40,000 do.
+/// Rows taken from the whole dataset for the search: a budget spread over the classes, errors
+/// first (they carry the signal), so 1,000,000 rows cost what 100,000 do. Each class gets at
+/// least `PER_CLASS` rows when the total stays within `MAX_SAMPLE`: whether a class shares a
+/// failure is judged on its own sampled rows.
 const SAMPLE_ROWS: usize = 40_000;
-const LANCZOS_STEPS: usize = 30;
+const PER_CLASS: usize = 100;
+const MAX_SAMPLE: usize = 200_000;
+/// Rows the eigenvector search runs on (errors first): it only seeds the refinement, and its
+/// cost is steps x these rows x dim.
+const EIGEN_ROWS: usize = 8_000;
+const LANCZOS_STEPS: usize = 12;
 const REFINE_ROUNDS: usize = 8;
-/// The val evidence that puts a class forward for testing: significant, and strong. Every
-/// class's error offset shares a little with every other's (errors sit off the class's typical
-/// attributes, whatever they are), so a weak separation is an echo, not a shared failure; a
-/// class's own failure separates its errors with an AUC of 0.75 and more.
-const MEMBER_P: f64 = 0.01;
+/// The search stops after this many attempts in a row propose nothing.
+const FRUITLESS_ATTEMPTS: usize = 2;
+/// The val evidence that puts a class forward for testing: significant among all classes
+/// (Benjamini-Hochberg at this rate over the classes' val tests, so a thousand classes do not
+/// put ten forward by chance), and strong. Every class's error offset shares a little with
+/// every other's (errors sit off the class's typical attributes, whatever they are), so a weak
+/// separation is an echo, not a shared failure; a class's own failure separates its errors
+/// with an AUC of 0.75 and more.
+const MEMBER_FDR: f64 = 0.05;
 const MEMBER_AUC: f64 = 0.65;
 
 struct Sample {
@@ -99,12 +110,17 @@ struct Sample {
     ranges: Vec<std::ops::Range<usize>>,
     /// Errors an earlier shared direction explains: left out of the search for the next.
     explained: Vec<bool>,
+    /// The rows the eigenvector search uses.
+    eigen_rows: Vec<usize>,
 }
 
 fn sample(dataset: &Dataset, standardizer: &Standardizer) -> Sample {
     let dim = dataset.dim();
     let by_class = dataset.rows_by_class(Split::Val);
-    let per_class = (SAMPLE_ROWS / by_class.len().max(1)).max(20);
+    let classes = by_class.len().max(1);
+    let per_class = (SAMPLE_ROWS / classes)
+        .max(PER_CLASS.min(MAX_SAMPLE / classes))
+        .max(20);
     let mut x = Vec::new();
     let mut class = Vec::new();
     let mut error = Vec::new();
@@ -148,6 +164,14 @@ fn sample(dataset: &Dataset, standardizer: &Standardizer) -> Sample {
         ranges.push(start..class.len());
     }
     let explained = vec![false; class.len()];
+    // Every error when they fit, then correct rows, spread evenly over the sample.
+    let (errs, rights): (Vec<usize>, Vec<usize>) = (0..class.len()).partition(|&k| error[k]);
+    let take_errors = errs
+        .len()
+        .min(EIGEN_ROWS / 2)
+        .max(EIGEN_ROWS.saturating_sub(rights.len()));
+    let mut eigen_rows = thin(&errs, take_errors);
+    eigen_rows.extend(thin(&rights, EIGEN_ROWS.saturating_sub(eigen_rows.len())));
     Sample {
         dim,
         x,
@@ -156,6 +180,7 @@ fn sample(dataset: &Dataset, standardizer: &Standardizer) -> Sample {
         centres,
         ranges,
         explained,
+        eigen_rows,
     }
 }
 
@@ -190,19 +215,22 @@ impl Sample {
         for u in found {
             project_out(&mut p, u);
         }
-        let errors = (0..self.class.len())
-            .filter(|&k| self.error[k] && !self.explained[k])
+        let errors = self
+            .eigen_rows
+            .iter()
+            .filter(|&&k| self.error[k] && !self.explained[k])
             .count()
             .max(1) as f64;
-        let right = (self.error.iter().filter(|&&e| !e).count() as f64).max(1.0);
-        let acc = (0..self.class.len())
-            .into_par_iter()
-            .with_min_len(512)
-            .fold(
-                || vec![0.0; self.dim],
-                |mut acc, k| {
+        let right = (self.eigen_rows.iter().filter(|&&k| !self.error[k]).count() as f64).max(1.0);
+        // Partial sums over fixed chunks, added in order: deterministic on any thread count.
+        let partials: Vec<Vec<f64>> = self
+            .eigen_rows
+            .par_chunks(super::modes::REDUCE_CHUNK)
+            .map(|chunk| {
+                let mut acc = vec![0.0; self.dim];
+                for &k in chunk {
                     if self.explained[k] {
-                        return acc;
+                        continue;
                     }
                     let x = self.row(k);
                     let weight = if self.error[k] {
@@ -211,33 +239,50 @@ impl Sample {
                         -1.0 / right
                     };
                     axpy(weight * dot(&p, x), x, &mut acc);
-                    acc
-                },
-            )
-            .reduce(
-                || vec![0.0; self.dim],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+                }
+                acc
+            })
+            .collect();
+        let mut acc = vec![0.0; self.dim];
+        for part in partials {
+            acc.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+        }
         out.copy_from_slice(&acc);
         for u in found {
             project_out(out, u);
         }
     }
 
-    /// Whether `v` separates the class's sampled val rows: its errors further along it than its
-    /// correct rows (one-sided Mann-Whitney, p below `MEMBER_P`, AUC at least `MEMBER_AUC`).
-    fn separates(&self, v: &[f64], class: u32) -> bool {
+    /// How well `v` separates the class's sampled val rows: its errors further along it than
+    /// its correct rows (one-sided Mann-Whitney).
+    fn separation(&self, v: &[f64], class: u32) -> Option<super::stats::RankTest> {
         let rows: Vec<usize> = self.ranges[class as usize]
             .clone()
             .filter(|&k| !self.explained[k])
             .collect();
         let values: Vec<f64> = rows.iter().map(|&k| -dot(v, self.row(k))).collect();
         let flags: Vec<bool> = rows.iter().map(|&k| self.error[k]).collect();
-        ranks_errors_first(&values, &flags)
-            .is_some_and(|t| t.p_value < MEMBER_P && t.auc >= MEMBER_AUC)
+        ranks_errors_first_approx(&values, &flags)
+    }
+
+    /// The classes whose val rows `direction_for(class)` separates: strongly (AUC at least
+    /// `MEMBER_AUC`) and significantly among all classes (Benjamini-Hochberg at `MEMBER_FDR`).
+    fn members(
+        &self,
+        classes: usize,
+        direction_for: impl Fn(u32) -> Option<Vec<f64>> + Sync,
+    ) -> Vec<u32> {
+        use rayon::prelude::*;
+        let tests: Vec<Option<super::stats::RankTest>> = (0..classes as u32)
+            .into_par_iter()
+            .map(|c| self.separation(&direction_for(c)?, c))
+            .collect();
+        let p: Vec<f64> = tests.iter().map(|t| t.map_or(1.0, |t| t.p_value)).collect();
+        let q = super::stats::benjamini_hochberg(&p);
+        (0..classes)
+            .filter(|&c| tests[c].is_some_and(|t| t.auc >= MEMBER_AUC) && q[c] < MEMBER_FDR)
+            .map(|c| c as u32)
+            .collect()
     }
 
     /// Each class's mean offset of its errors not yet explained (None without such errors or
@@ -285,25 +330,10 @@ pub fn propose_shared(
     let mut found: Vec<Vec<f64>> = Vec::new();
     let mut accepted: Vec<Vec<f64>> = Vec::new();
     let mut proposed = Vec::new();
-    for attempt in 0..max_shared {
-        let Some((value, mut v)) = top_eigenpair(
-            sample.dim,
-            LANCZOS_STEPS,
-            seed + attempt as u64,
-            |p, out| sample.apply(p, &found, out),
-        ) else {
+    let mut fruitless = 0;
+    for attempt in 0..max_shared + FRUITLESS_ATTEMPTS {
+        if proposed.len() >= max_shared || fruitless >= FRUITLESS_ATTEMPTS {
             break;
-        };
-        if value <= 0.0 {
-            break;
-        }
-        // Towards the errors.
-        let towards: f64 = (0..sample.class.len())
-            .filter(|&k| sample.error[k])
-            .map(|k| dot(&v, sample.row(k)))
-            .sum();
-        if towards < 0.0 {
-            v.iter_mut().for_each(|x| *x = -*x);
         }
         let offsets = sample.offsets(classes);
         let deflated = |c: usize| {
@@ -315,28 +345,77 @@ pub fn propose_shared(
                 o
             })
         };
-        // Classes whose val rows the seed separates, then refined: a class stays a member when
-        // the direction learned from the other members separates its val rows.
-        let mut members: Vec<u32> = (0..classes as u32)
-            .filter(|&c| sample.separates(&v, c))
+        // Two seeds, the one that puts more classes forward wins: the leading direction of the
+        // errors' excess second moment (a failure many errors share, whatever their class),
+        // and the mean direction of the classes' error offsets (a failure many classes share,
+        // however few errors each has: it adds up across classes, their own failures do not).
+        let eigen = top_eigenpair(
+            sample.dim,
+            LANCZOS_STEPS,
+            seed + attempt as u64,
+            |p, out| sample.apply(p, &found, out),
+        )
+        .filter(|(value, _)| *value > 0.0)
+        .map(|(_, mut v)| {
+            // Towards the errors.
+            let towards: f64 = (0..sample.class.len())
+                .filter(|&k| sample.error[k])
+                .map(|k| dot(&v, sample.row(k)))
+                .sum();
+            if towards < 0.0 {
+                v.iter_mut().for_each(|x| *x = -*x);
+            }
+            v
+        });
+        let mean_offset = {
+            let mut mean = vec![0.0; sample.dim];
+            for c in 0..classes {
+                if let Some(mut o) = deflated(c) {
+                    for u in &found {
+                        project_out(&mut o, u);
+                    }
+                    unit(&mut o);
+                    mean.iter_mut().zip(&o).for_each(|(m, x)| *m += x);
+                }
+            }
+            unit(&mut mean);
+            Some(mean).filter(|m| m.iter().any(|x| *x != 0.0))
+        };
+        let seeds: Vec<(Vec<f64>, Vec<u32>)> = [eigen, mean_offset]
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                let members = sample.members(classes, |_| Some(v.clone()));
+                (v, members)
+            })
             .collect();
+        let Some((v, mut members)) = seeds.into_iter().max_by_key(|(_, m)| m.len()) else {
+            break;
+        };
+        // Refined: a class stays a member when the direction learned from the other members
+        // separates its val rows.
         for _ in 0..REFINE_ROUNDS {
-            let next: Vec<u32> = (0..classes as u32)
-                .filter(|&c| {
-                    let mut others = vec![0.0; sample.dim];
-                    let mut any = false;
-                    for &m in members.iter().filter(|&&m| m != c) {
-                        if let Some(o) = deflated(m as usize) {
-                            others.iter_mut().zip(&o).for_each(|(s, x)| *s += x);
-                            any = true;
-                        }
-                    }
-                    any && {
-                        unit(&mut others);
-                        sample.separates(&others, c)
-                    }
-                })
+            // The members' offsets summed once; each class is judged by the sum less its own.
+            let offsets: Vec<(u32, Vec<f64>)> = members
+                .iter()
+                .filter_map(|&m| Some((m, deflated(m as usize)?)))
                 .collect();
+            let mut total = vec![0.0; sample.dim];
+            for (_, o) in &offsets {
+                total.iter_mut().zip(o).for_each(|(s, x)| *s += x);
+            }
+            let next: Vec<u32> = sample.members(classes, |c| {
+                let own = offsets.iter().find(|(m, _)| *m == c).map(|(_, o)| o);
+                if offsets.len() - usize::from(own.is_some()) == 0 {
+                    return None;
+                }
+                let mut others = total.clone();
+                if let Some(own) = own {
+                    others.iter_mut().zip(own).for_each(|(s, x)| *s -= x);
+                }
+                unit(&mut others);
+                Some(others)
+            });
             if next == members {
                 break;
             }
@@ -384,8 +463,10 @@ pub fn propose_shared(
             found.push(candidate.direction.clone());
             accepted.push(candidate.direction.clone());
             proposed.push(candidate);
+            fruitless = 0;
         } else {
             found.push(v);
+            fruitless += 1;
         }
     }
     proposed

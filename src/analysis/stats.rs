@@ -37,6 +37,16 @@ const EXACT_PAIRS: usize = 2_500;
 /// with `method="exact"` when that is used here, else with `method="asymptotic"` (continuity and
 /// tie corrections).
 pub fn ranks_errors_first(values: &[f64], is_error: &[bool]) -> Option<RankTest> {
+    rank_test(values, is_error, true)
+}
+
+/// The same test by its normal approximation alone: for screening many classes, where the exact
+/// distribution's cost (errors × correct rows, squared) would add up.
+pub fn ranks_errors_first_approx(values: &[f64], is_error: &[bool]) -> Option<RankTest> {
+    rank_test(values, is_error, false)
+}
+
+fn rank_test(values: &[f64], is_error: &[bool], exact_allowed: bool) -> Option<RankTest> {
     assert_eq!(values.len(), is_error.len(), "one flag per value");
     let n = values.len();
     let errors = is_error.iter().filter(|&&e| e).count();
@@ -73,7 +83,7 @@ pub fn ranks_errors_first(values: &[f64], is_error: &[bool]) -> Option<RankTest>
     let u = rank_sum_correct - (correct * (correct + 1)) as f64 / 2.0;
     let pairs = (errors * correct) as f64;
     let auc = u / pairs;
-    let (p_value, exact) = if !ties && errors * correct <= EXACT_PAIRS {
+    let (p_value, exact) = if exact_allowed && !ties && errors * correct <= EXACT_PAIRS {
         (exact_upper_tail(errors, correct, u.round() as usize), true)
     } else {
         let nf = n as f64;

@@ -70,14 +70,96 @@ pub struct LoadOptions {
     pub split_seed: u64,
 }
 
+/// What a dataset says about a model's outcomes on its rows, without the embeddings (a second
+/// model's predictions on the same examples, for `faultline diff`).
+#[derive(Debug, Clone)]
+pub struct Outcomes {
+    pub source: PathBuf,
+    pub labels: Vec<Option<u32>>,
+    pub predictions: Option<Vec<Option<u32>>>,
+    pub correct: Vec<Option<bool>>,
+    /// From the data's split column; None when it has none.
+    pub splits: Option<Vec<Split>>,
+    pub confidence: Option<Vec<f32>>,
+    pub ids: Ids,
+    pub class_names: Vec<String>,
+}
+
 /// The metadata key (schema or file key-value) holding a JSON array of class names.
 pub const CLASS_NAMES_KEY: &str = "class_names";
 
 pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
+    let parts = accumulate(path, options, true)?;
+    let embeddings = parts.embeddings.expect("the embedding column is required");
+    Ok(Dataset {
+        source: path.to_path_buf(),
+        embeddings,
+        labels: parts.labels,
+        predictions: parts.predictions,
+        correct: parts.correct,
+        splits: parts.splits,
+        split_source: parts.split_source,
+        confidence: parts.confidence,
+        images: parts.images,
+        ids: parts.ids,
+        class_names: parts.class_names,
+        row_index: Default::default(),
+    })
+}
+
+/// The labels, predictions, correctness, splits, confidences and ids of a dataset, validated
+/// as `load_dataset` validates them, without reading its embeddings.
+pub fn load_outcomes(path: &Path, options: &LoadOptions) -> Result<Outcomes> {
+    let parts = accumulate(path, options, false)?;
+    let from_column = matches!(parts.split_source, SplitSource::Column { .. });
+    Ok(Outcomes {
+        source: path.to_path_buf(),
+        labels: parts.labels,
+        predictions: parts.predictions,
+        correct: parts.correct,
+        splits: from_column.then_some(parts.splits),
+        confidence: parts.confidence,
+        ids: parts.ids,
+        class_names: parts.class_names,
+    })
+}
+
+/// Whether the dataset at `path` (its first file) has the column `name`.
+pub fn has_column(path: &Path, name: &str) -> Result<bool> {
+    let files = input_files(path)?;
+    let Some(first) = files.first() else {
+        return Ok(false);
+    };
+    let partitions = Partitions::discover(path, &files);
+    guard(first, || {
+        let reader = BatchSource::open(first)?;
+        let wanted = [name.to_string()];
+        Ok(partitions
+            .schema(first, reader.schema(), &wanted)
+            .index_of(name)
+            .is_ok())
+    })
+}
+
+/// Everything a dataset's files hold, validated; the embeddings only when `with_embeddings`.
+struct Parts {
+    embeddings: Option<Embeddings>,
+    labels: Vec<Option<u32>>,
+    predictions: Option<Vec<Option<u32>>>,
+    correct: Vec<Option<bool>>,
+    splits: Vec<Split>,
+    split_source: SplitSource,
+    confidence: Option<Vec<f32>>,
+    images: Option<Vec<Option<PathBuf>>>,
+    ids: Ids,
+    class_names: Vec<String>,
+}
+
+fn accumulate(path: &Path, options: &LoadOptions, with_embeddings: bool) -> Result<Parts> {
     let files = input_files(path)?;
     let partitions = Partitions::discover(path, &files);
     let in_memory_rows = parquet_rows(&files);
-    let mut acc = Accumulator::new(&options.columns);
+    let mut acc = Accumulator::new(&options.columns, with_embeddings);
     let mut memory_checked = false;
     for file in &files {
         guard(file, || {
@@ -446,6 +528,8 @@ impl MappedArrowFile {
 /// Column-by-column accumulation of every file's batches.
 struct Accumulator<'a> {
     names: &'a ColumnNames,
+    /// Read (and require) the embedding column.
+    with_embeddings: bool,
     wanted: Vec<String>,
     /// Which optional columns the first file had; every later shard must agree.
     present: Option<HashSet<String>>,
@@ -466,8 +550,8 @@ struct Accumulator<'a> {
 }
 
 impl<'a> Accumulator<'a> {
-    fn new(names: &'a ColumnNames) -> Self {
-        let wanted = vec![
+    fn new(names: &'a ColumnNames, with_embeddings: bool) -> Self {
+        let mut wanted = vec![
             names.embedding.clone(),
             names.label.clone(),
             names.prediction.clone(),
@@ -477,8 +561,12 @@ impl<'a> Accumulator<'a> {
             names.image.clone(),
             names.id.clone(),
         ];
+        if !with_embeddings {
+            wanted.remove(0);
+        }
         Accumulator {
             names,
+            with_embeddings,
             wanted,
             present: None,
             class_names_meta: None,
@@ -507,7 +595,8 @@ impl<'a> Accumulator<'a> {
         class_names: Option<String>,
     ) -> Result<()> {
         let names: HashSet<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        for required in [&self.names.embedding, &self.names.label] {
+        let embedding = self.with_embeddings.then_some(&self.names.embedding);
+        for required in embedding.into_iter().chain([&self.names.label]) {
             if !names.contains(required) {
                 return Err(missing_column(file, required, &schema));
             }
@@ -635,7 +724,7 @@ impl<'a> Accumulator<'a> {
         Error::cell(file, column, local, message)
     }
 
-    fn finish(mut self, source: &Path, options: &LoadOptions) -> Result<Dataset> {
+    fn finish(mut self, source: &Path, options: &LoadOptions) -> Result<Parts> {
         let names = self.names;
         if self.rows == 0 {
             return Err(Error::input(source, "the dataset has no rows"));
@@ -764,11 +853,12 @@ impl<'a> Accumulator<'a> {
         });
 
         let ids = self.resolve_ids()?;
-        let files = &self.files;
-        let embeddings = Embeddings::from_chunks(dim, std::mem::take(&mut self.embeddings));
-        debug_assert_eq!(embeddings.len(), self.rows, "{files:?}");
-        Ok(Dataset {
-            source: source.to_path_buf(),
+        let embeddings = self.with_embeddings.then(|| {
+            let embeddings = Embeddings::from_chunks(dim, std::mem::take(&mut self.embeddings));
+            debug_assert_eq!(embeddings.len(), self.rows, "{:?}", self.files);
+            embeddings
+        });
+        Ok(Parts {
             embeddings,
             labels,
             predictions,
@@ -779,7 +869,6 @@ impl<'a> Accumulator<'a> {
             images,
             ids,
             class_names,
-            row_index: Default::default(),
         })
     }
 

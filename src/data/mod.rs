@@ -3,6 +3,7 @@
 
 mod columns;
 mod load;
+pub mod pair;
 mod parquet_input;
 mod partition;
 mod split;
@@ -10,7 +11,10 @@ pub mod write;
 
 pub mod captions;
 
-pub use load::{available_memory, load_dataset, read_class_names, ColumnNames, LoadOptions};
+pub use load::{
+    available_memory, has_column, load_dataset, load_outcomes, read_class_names, ColumnNames,
+    LoadOptions, Outcomes,
+};
 pub use split::stratified_val_test_split;
 
 use arrow::buffer::ScalarBuffer;

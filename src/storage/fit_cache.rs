@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Bumped whenever the fit or the cache format changes, which invalidates old entries.
-const FORMAT: &str = "faultline-model-v3";
+const FORMAT: &str = "faultline-model-v4";
 
 fn checksum(payload: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(payload))

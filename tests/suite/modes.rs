@@ -185,3 +185,23 @@ fn one_mode_is_the_papers_direction_alone() {
     assert_eq!(several.modes(wolf).len(), 3);
     assert_eq!(one.modes(wolf).len(), 1);
 }
+
+/// The same data gives the same modes and the same statistics on any number of threads: every
+/// parallel sum adds its parts in a fixed order.
+#[test]
+fn findings_do_not_depend_on_the_thread_count() {
+    let demo = world(2);
+    let fit_with = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| fit_model(&demo.dataset, &FitOptions::default()).unwrap())
+    };
+    let (one, two) = (fit_with(1), fit_with(2));
+    assert_eq!(one.assessment, two.assessment);
+    assert_eq!(one.shared, two.shared);
+    for (a, b) in one.classes.iter().zip(&two.classes) {
+        assert_eq!(a.candidates, b.candidates);
+    }
+}
