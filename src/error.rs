@@ -48,6 +48,10 @@ pub enum Error {
     /// A failure inside faultline itself; never caused by input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The result was delivered, and a gate the user asked for (`--fail-on`, `--fail-on-gap`)
+    /// failed: what CI should stop on.
+    #[error("gate failed: {0}")]
+    Gate(String),
 }
 
 impl Error {
@@ -95,12 +99,14 @@ impl Error {
         Error::Usage(message.into())
     }
 
-    /// The process exit code: 2 for anything the user can fix in the input or the command, 1 for
-    /// a result that could not be delivered and for faultline's own failures.
+    /// The process exit code: 1 for a failed gate, 2 for anything the user can fix in the input
+    /// or the command, 3 for a result that could not be delivered and for faultline's own
+    /// failures. CI can tell "the model got worse" (1) from "the job is broken" (2, 3).
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Gate(_) => 1,
             Error::Input { .. } | Error::Usage(_) | Error::Io { .. } => 2,
-            Error::Stdout(_) | Error::Internal(_) => 1,
+            Error::Stdout(_) | Error::Internal(_) => 3,
         }
     }
 }

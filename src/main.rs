@@ -7,7 +7,10 @@ fn main() {
         std::env::args_os().collect(),
     ));
     if let Err(error) = faultline::cli::run(cli) {
-        faultline::text::message(&format!("error: {error}"));
+        match &error {
+            faultline::error::Error::Gate(_) => faultline::text::message(&error.to_string()),
+            _ => faultline::text::message(&format!("error: {error}")),
+        }
         std::process::exit(error.exit_code());
     }
 }

@@ -12,14 +12,24 @@
 //! - **weaker**: the gap shrank, but the after model still fails there;
 //! - **persisting**: the change of the gap is within its noise;
 //! - **regressed**: the gap grew (its change's interval lies above zero);
-//! - **new**: a mode of the after model that is a finding and matches no finding of the before
+//! - **new**: a mode of the after model that is a finding, matches no finding of the before
 //!   model (matching: at least half of its hard-side test errors sit on the hard side of a before
-//!   finding, or their directions point the same way, cosine 0.5 or more);
-//! - **not a finding**: the before mode was not significant, so there is nothing to fix.
+//!   finding, or their directions point the same way, cosine 0.5 or more), whose hard side errs
+//!   at least `min_lift` (1.5) times as often as the class, as a further mode must, and whose gap grew
+//!   from the before model to the after model on the same rows (the change's interval lies above
+//!   zero: a gap the before model had too is an old failure its own fit missed, not a new one);
+//! - **not a finding**: the before mode was not significant, or its gap's interval under the
+//!   model before reaches zero: there is no measured failure to fix.
 
-use super::assess::{Evidence, ModeSource};
-use super::stats::{percentile_interval, resample_counts, Interval, BOOTSTRAP_REPLICATES};
-use super::{Along, Model};
+use super::assess::Evidence;
+use super::captions::score_captions;
+use super::findings::nearest_order;
+use super::linalg::cosine_f64;
+use super::stats::{
+    accuracy_of_first, percentile_interval, resample_counts, Interval, BOOTSTRAP_REPLICATES,
+};
+use super::{Along, Model, Scorer};
+use crate::data::captions::CaptionBank;
 use crate::data::{Dataset, Split};
 use crate::rng::Rng;
 use rayon::prelude::*;
@@ -56,12 +66,6 @@ impl Verdict {
             Verdict::NotAFinding => "not a finding",
         }
     }
-
-    /// From a name as `--fail-on` takes it (`not-a-finding` with a dash).
-    pub fn parse(name: &str) -> Option<Verdict> {
-        let name = name.trim().to_ascii_lowercase().replace(['-', '_'], " ");
-        Verdict::ALL.into_iter().find(|v| v.name() == name)
-    }
 }
 
 /// The accuracy of a set of test rows under each model, and the change with its interval.
@@ -74,11 +78,23 @@ pub struct Paired {
     pub change: Interval,
 }
 
-/// One failure mode of the before model, judged under both models.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The check under both models: the test rows nearest a mode's hardest and easiest captions
+/// (as the model that found the mode names them). The subgroup a person reads in the report,
+/// rather than a side of a hyperplane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptionDiff {
+    pub hard_caption: String,
+    pub easy_caption: String,
+    /// Accuracy of the K nearest test rows of each caption; `rows` is K.
+    pub near_hard: Paired,
+    pub near_easy: Paired,
+}
+
+/// One failure mode of the before model (a mode of the class, or a shared mode that hurts it),
+/// judged under both models.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModeDiff {
-    /// Position among the class's modes (0: mode 1).
-    pub position: usize,
+    pub along: Along,
     pub verdict: Verdict,
     /// The before model's evidence that it is a mode.
     pub significant: bool,
@@ -88,23 +104,26 @@ pub struct ModeDiff {
     pub gap_before: Interval,
     pub gap_after: Interval,
     pub gap_change: Interval,
-    /// The after model's mode that matches it, if any (position among the after modes).
-    pub matched_by: Option<usize>,
+    pub check: Option<CaptionDiff>,
+    /// The after model's finding that matches it, if any.
+    pub matched_by: Option<Along>,
 }
 
 /// A finding of the after model that matches no finding of the before model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewMode {
-    /// Position among the after model's modes of the class.
-    pub position: usize,
+    pub along: Along,
     pub evidence: Evidence,
     /// Accuracy on its hard side under each model.
     pub hard: Paired,
     pub gap_before: Interval,
     pub gap_after: Interval,
+    /// Grew: its 95% interval lies above zero.
+    pub gap_change: Interval,
+    pub check: Option<CaptionDiff>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClassDiff {
     pub class: u32,
     pub test_rows: usize,
@@ -141,7 +160,7 @@ impl ClassDiff {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     pub classes: Vec<ClassDiff>,
 }
@@ -154,11 +173,25 @@ impl Comparison {
             .filter(|v| *v == verdict)
             .count()
     }
+
+    /// The classes with a verdict in `gate`, and which of those verdicts they have.
+    pub fn failing(&self, gate: &[Verdict]) -> Vec<(u32, Vec<Verdict>)> {
+        self.classes
+            .iter()
+            .filter_map(|c| {
+                let hit: Vec<Verdict> = Verdict::ALL
+                    .into_iter()
+                    .filter(|v| gate.contains(v) && c.verdicts().any(|x| x == *v))
+                    .collect();
+                (!hit.is_empty()).then_some((c.class, hit))
+            })
+            .collect()
+    }
 }
 
 /// A new mode matches a before finding when this share of its hard-side errors sit on the
 /// before finding's hard side, or when their directions' cosine reaches this.
-const MATCH: f64 = 0.5;
+pub const MATCH: f64 = 0.5;
 
 /// Bootstrap replicates: (hard before, hard after, easy before, easy after) accuracies.
 struct Sides {
@@ -233,7 +266,9 @@ fn sides(hard: &[bool], before: &[bool], after: &[bool], seed: u64) -> Sides {
 }
 
 fn verdict(significant: bool, s: &Sides) -> Verdict {
-    if !significant {
+    // A gap whose interval reaches zero under the model before is no failure to fix or keep,
+    // whatever the ranking test said (a false discovery's gap shrinks on its own).
+    if !significant || s.gap_before.low <= 0.0 {
         Verdict::NotAFinding
     } else if s.gap_change.high < 0.0 {
         if s.gap_after.low <= 0.0 {
@@ -279,26 +314,130 @@ fn whole(before: &[bool], after: &[bool], seed: u64) -> Option<Paired> {
     })
 }
 
-fn cosine(a: &[f64], b: &[f64]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na * nb)
+/// A direction of `class` under `along`, pointing towards the rows the model gets right (an
+/// SVM's normal; a shared mode's direction turned round), for matching modes across models.
+fn normal(model: &Model, class: u32, along: Along) -> Option<Vec<f64>> {
+    match model.scorer(class, along)? {
+        Scorer::Svm(svm) => Some(svm.w.clone()),
+        Scorer::Shared(candidate, _) => Some(candidate.direction.iter().map(|d| -d).collect()),
     }
 }
 
-/// The direction (SVM normal, positive = "right") of a class's mode.
-fn normal(model: &Model, class: u32, position: usize) -> Option<&[f64]> {
-    let fit = model.classes.get(class as usize)?;
-    match model.modes(class).get(position)?.source {
-        ModeSource::Paper => fit.direction().map(|d| d.svm.w.as_slice()),
-        ModeSource::Split { candidate } => {
-            fit.candidates.get(candidate).map(|c| c.svm.w.as_slice())
-        }
+/// The before model's findings and the after model's, for one class: what is judged and what
+/// is matched.
+struct Finding {
+    along: Along,
+    evidence: Evidence,
+    /// Per test row of the class: on the hard side (decision value below zero).
+    hard: Vec<bool>,
+    normal: Option<Vec<f64>>,
+}
+
+/// A class's modes under `model` (its own, then the shared modes that significantly hurt it),
+/// with their hard sides over `rows`. Mode 1 when it blends halves is kept: it is judged, and
+/// its halves are judged too.
+fn findings_of(model: &Model, dataset: &Dataset, class: u32, rows: &[usize]) -> Vec<Finding> {
+    let own = model
+        .modes(class)
+        .iter()
+        .enumerate()
+        .map(|(p, m)| (Along::Mode(p), &m.evidence));
+    let shared = model
+        .assessment
+        .shared
+        .iter()
+        .enumerate()
+        .filter_map(|(s, shared)| {
+            let member = shared.classes.iter().find(|c| c.class == class)?;
+            Some((Along::Shared(s), &member.evidence))
+        });
+    own.chain(shared)
+        .filter_map(|(along, evidence)| {
+            let values = model.values_along(dataset, class, along, rows)?;
+            Some(Finding {
+                along,
+                evidence: evidence.clone(),
+                hard: values.iter().map(|&v| v < 0.0).collect(),
+                normal: normal(model, class, along),
+            })
+        })
+        .collect()
+}
+
+/// The paired accuracy of the K test rows nearest `query` (a caption's embedding).
+fn near_paired(context: &ClassContext, query: &[f32], seed: u64) -> Option<Paired> {
+    let order = nearest_order(context.data, context.rows, query);
+    let n = context.rows.len();
+    let k = context.check_k.min(n);
+    if k == 0 {
+        return None;
     }
+    let ones = vec![1u32; n];
+    let (before, after) = (&context.correct_before, &context.correct_after);
+    let mut rng = Rng::new(seed);
+    let mut counts = Vec::new();
+    let mut changes: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
+        .map(|_| {
+            resample_counts(n, &mut rng, &mut counts);
+            accuracy_of_first(&order, &counts, after, k)
+                - accuracy_of_first(&order, &counts, before, k)
+        })
+        .collect();
+    let (b, a) = (
+        accuracy_of_first(&order, &ones, before, k),
+        accuracy_of_first(&order, &ones, after, k),
+    );
+    Some(Paired {
+        rows: k,
+        before: b,
+        after: a,
+        change: percentile_interval(a - b, &mut changes, 0.95),
+    })
+}
+
+/// The check of `along` (captions scored by `model`) under both models.
+fn caption_diff(
+    context: &ClassContext,
+    along: Along,
+    model: &Model,
+    seed: u64,
+) -> Option<CaptionDiff> {
+    let bank = context.bank?;
+    let scorer = model.scorer(context.class, along)?;
+    let scores = score_captions(
+        bank,
+        context.class,
+        context.name,
+        &model.standardizer,
+        scorer,
+    )?;
+    let hard = scores.ranked.first()?;
+    let easy = scores.ranked.last()?;
+    Some(CaptionDiff {
+        hard_caption: hard.text.clone(),
+        easy_caption: easy.text.clone(),
+        near_hard: near_paired(context, bank.embeddings.row(hard.index), seed)?,
+        near_easy: near_paired(context, bank.embeddings.row(easy.index), seed ^ 1 << 3)?,
+    })
+}
+
+/// What `compare` needs besides the two models.
+pub struct CompareOptions<'a> {
+    /// Captions to name the before modes; the check's K nearest test rows of the hardest one
+    /// are compared.
+    pub bank: Option<&'a CaptionBank>,
+    pub check_k: usize,
+}
+
+struct ClassContext<'a> {
+    data: &'a Dataset,
+    class: u32,
+    name: &'a str,
+    rows: &'a [usize],
+    correct_before: Vec<bool>,
+    correct_after: Vec<bool>,
+    bank: Option<&'a CaptionBank>,
+    check_k: usize,
 }
 
 /// Compares the two models class by class. `before` and `after` hold the same examples (the
@@ -309,43 +448,62 @@ pub fn compare(
     after_data: &Dataset,
     before: &Model,
     after: &Model,
+    options: &CompareOptions,
 ) -> Comparison {
     let classes = (0..before_data.num_classes() as u32)
         .into_par_iter()
-        .map(|class| compare_class(before_data, after_data, before, after, class))
+        .map(|class| {
+            let rows = before_data.rows_of(class, Split::Test);
+            let right = |d: &Dataset| -> Vec<bool> {
+                rows.iter().map(|&i| d.correct[i] == Some(true)).collect()
+            };
+            let context = ClassContext {
+                data: before_data,
+                class,
+                name: &before_data.class_names[class as usize],
+                rows,
+                correct_before: right(before_data),
+                correct_after: right(after_data),
+                bank: options.bank,
+                check_k: options.check_k,
+            };
+            compare_class(&context, before, after)
+        })
         .collect();
     Comparison { classes }
 }
 
-fn compare_class(
-    before_data: &Dataset,
-    after_data: &Dataset,
-    before: &Model,
-    after: &Model,
-    class: u32,
-) -> ClassDiff {
-    let rows = before_data.rows_of(class, Split::Test);
-    let right =
-        |d: &Dataset| -> Vec<bool> { rows.iter().map(|&i| d.correct[i] == Some(true)).collect() };
-    let (correct_before, correct_after) = (right(before_data), right(after_data));
-    let seed = |position: usize, side: u64| (class as u64) << 16 | (position as u64) << 2 | side;
-    let hard_side = |model: &Model, position: usize| -> Option<Vec<bool>> {
-        model
-            .values_along(before_data, class, Along::Mode(position), rows)
-            .map(|v| v.iter().map(|&x| x < 0.0).collect())
+/// Seeds that differ per class, mode and purpose, so no two intervals share a resample stream.
+fn seed_of(class: u32, along: Along, purpose: u64) -> u64 {
+    let (kind, position) = match along {
+        Along::Mode(p) => (0u64, p as u64),
+        Along::Shared(s) => (1, s as u64),
     };
-    // The after model's findings, with their hard sides, to match against.
-    let after_findings: Vec<(usize, Vec<bool>)> = after
-        .modes(class)
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.evidence.significant && m.blends.is_empty())
-        .filter_map(|(p, _)| Some((p, hard_side(after, p)?)))
+    (class as u64) << 24 | kind << 20 | position << 4 | purpose
+}
+
+fn compare_class(context: &ClassContext, before: &Model, after: &Model) -> ClassDiff {
+    let class = context.class;
+    let (correct_before, correct_after) = (&context.correct_before, &context.correct_after);
+    let before_modes = findings_of(before, context.data, class, context.rows);
+    // The after model's findings, to match against; a mode 1 that blends halves stands for
+    // them, so it is matched but never new on its own.
+    let after_modes: Vec<Finding> = findings_of(after, context.data, class, context.rows)
+        .into_iter()
+        .filter(|f| f.evidence.significant)
         .collect();
-    let hard_errors_shared = |mine: &[bool], theirs: &[bool]| -> f64 {
+    let after_blends = |along: Along| match along {
+        Along::Mode(p) => after
+            .modes(class)
+            .get(p)
+            .is_some_and(|m| !m.blends.is_empty()),
+        Along::Shared(_) => false,
+    };
+    // Share of `mine`'s hard-side errors (under the after model) on `theirs`' hard side.
+    let hard_errors_shared = |mine: &[bool], theirs: &[bool], correct: &[bool]| -> f64 {
         let (mut own, mut both) = (0usize, 0usize);
         for i in 0..mine.len() {
-            if mine[i] && !correct_after[i] {
+            if mine[i] && !correct[i] {
                 own += 1;
                 both += usize::from(theirs[i]);
             }
@@ -356,60 +514,82 @@ fn compare_class(
             both as f64 / own as f64
         }
     };
-    let matches = |after_position: usize,
-                   after_hard: &[bool],
-                   before_position: usize,
-                   before_hard: &[bool]| {
-        hard_errors_shared(after_hard, before_hard) >= MATCH
-            || normal(after, class, after_position)
-                .zip(normal(before, class, before_position))
-                .is_some_and(|(a, b)| cosine(a, b) >= MATCH)
+    let matches = |after_mode: &Finding, before_mode: &Finding| {
+        hard_errors_shared(&after_mode.hard, &before_mode.hard, correct_after) >= MATCH
+            || after_mode
+                .normal
+                .as_deref()
+                .zip(before_mode.normal.as_deref())
+                .is_some_and(|(a, b)| cosine_f64(a, b) >= MATCH)
     };
-    let mut modes = Vec::new();
-    let mut before_findings: Vec<(usize, Vec<bool>)> = Vec::new();
-    for (position, mode) in before.modes(class).iter().enumerate() {
-        let Some(hard) = hard_side(before, position) else {
-            continue;
-        };
-        let s = sides(&hard, &correct_before, &correct_after, seed(position, 0));
-        let significant = mode.evidence.significant;
-        let matched_by = after_findings
-            .iter()
-            .find(|(p, h)| matches(*p, h, position, &hard))
-            .map(|(p, _)| *p);
-        if significant {
-            before_findings.push((position, hard.clone()));
-        }
-        modes.push(ModeDiff {
-            position,
-            verdict: verdict(significant, &s),
-            significant,
-            hard: s.hard,
-            easy: s.easy,
-            gap_before: s.gap_before,
-            gap_after: s.gap_after,
-            gap_change: s.gap_change,
-            matched_by,
-        });
-    }
-    let new = after_findings
+    let modes = before_modes
         .iter()
-        .filter(|(p, h)| !before_findings.iter().any(|(b, bh)| matches(*p, h, *b, bh)))
-        .map(|(p, h)| {
-            let s = sides(h, &correct_before, &correct_after, seed(*p, 1));
-            NewMode {
-                position: *p,
-                evidence: after.modes(class)[*p].evidence.clone(),
+        .map(|mode| {
+            let s = sides(
+                &mode.hard,
+                correct_before,
+                correct_after,
+                seed_of(class, mode.along, 0),
+            );
+            ModeDiff {
+                along: mode.along,
+                verdict: verdict(mode.evidence.significant, &s),
+                significant: mode.evidence.significant,
+                hard: s.hard,
+                easy: s.easy,
+                gap_before: s.gap_before,
+                gap_after: s.gap_after,
+                gap_change: s.gap_change,
+                check: caption_diff(context, mode.along, before, seed_of(class, mode.along, 1)),
+                matched_by: after_modes
+                    .iter()
+                    .find(|a| matches(a, mode))
+                    .map(|a| a.along),
+            }
+        })
+        .collect();
+    // A new mode is a claim beyond the paper's direction, so it meets the lift a further mode
+    // needs: its hard side errs this many times as often as the class (a spurious mode 1, which
+    // the false discovery rate allows now and then, barely errs more than the class does).
+    let min_lift = after.options.modes.min_lift;
+    let new = after_modes
+        .iter()
+        .filter(|a| !after_blends(a.along))
+        .filter(|a| a.evidence.lift.is_some_and(|l| l >= min_lift))
+        .filter(|a| {
+            !before_modes
+                .iter()
+                .filter(|b| b.evidence.significant)
+                .any(|b| matches(a, b))
+        })
+        .filter_map(|a| {
+            let s = sides(
+                &a.hard,
+                correct_before,
+                correct_after,
+                seed_of(class, a.along, 2),
+            );
+            // New means the retrained model brought it: its gap grew on these rows. A finding
+            // whose gap the model before had too is an old failure its fit missed.
+            (s.gap_change.low > 0.0).then(|| NewMode {
+                along: a.along,
+                evidence: a.evidence.clone(),
                 hard: s.hard,
                 gap_before: s.gap_before,
                 gap_after: s.gap_after,
-            }
+                gap_change: s.gap_change,
+                check: caption_diff(context, a.along, after, seed_of(class, a.along, 3)),
+            })
         })
         .collect();
     ClassDiff {
         class,
-        test_rows: rows.len(),
-        accuracy: whole(&correct_before, &correct_after, seed(0, 2)),
+        test_rows: context.rows.len(),
+        accuracy: whole(
+            correct_before,
+            correct_after,
+            seed_of(class, Along::Mode(0), 4),
+        ),
         modes,
         new,
     }
@@ -444,15 +624,10 @@ mod tests {
             verdict(false, &sides_of(0.3, 0.9, 0.9)),
             Verdict::NotAFinding
         );
-    }
-
-    #[test]
-    fn verdict_names_parse_back() {
-        for v in Verdict::ALL {
-            assert_eq!(Verdict::parse(v.name()), Some(v));
-        }
-        assert_eq!(Verdict::parse("not-a-finding"), Some(Verdict::NotAFinding));
-        assert_eq!(Verdict::parse("REGRESSED"), Some(Verdict::Regressed));
-        assert_eq!(Verdict::parse("better"), None);
+        // Significant by its ranking, but no gap on the test rows: nothing to fix.
+        assert_eq!(
+            verdict(true, &sides_of(0.9, 0.5, 0.9)),
+            Verdict::NotAFinding
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::direction::{ClassFit, Outcome};
 use super::linalg::cosine;
 use super::metrics::{error_prediction, ErrorPrediction};
 use super::rank::{baseline, BaselineRow, RankedRow, BASELINE_KS};
-use super::stats::{accuracy_gap, Interval};
+use super::stats::{accuracy_gap, side_gap, Interval, SideGap};
 use super::{Along, Model};
 use crate::data::captions::CaptionBank;
 use crate::data::{Dataset, Split};
@@ -216,6 +216,9 @@ pub struct ModeFindings {
     pub captions: Option<CaptionScores>,
     pub check: Option<Check>,
     pub rows_gap: Option<RowsGap>,
+    /// Accuracy on the hard side (decision value below zero) and on the easy side, and the
+    /// gap: what `report --fail-on-gap` gates on.
+    pub sides: Option<SideGap>,
     /// Why this ranking is not a finding, or should be read with care.
     pub caveats: Vec<Caveat>,
 }
@@ -304,7 +307,7 @@ fn spread(ranking: &[RankedRow]) -> Option<f64> {
 
 /// Positions (into `rows`) nearest `query` first, by cosine in the raw embedding space; ties
 /// by row.
-fn nearest_order(dataset: &Dataset, rows: &[usize], query: &[f32]) -> Vec<usize> {
+pub(crate) fn nearest_order(dataset: &Dataset, rows: &[usize], query: &[f32]) -> Vec<usize> {
     let mut scored: Vec<(f64, usize)> = rows
         .iter()
         .enumerate()
@@ -370,6 +373,16 @@ fn rows_gap(dataset: &Dataset, ranking: &[RankedRow], k: usize, seed: u64) -> Op
         easiest_accuracy: near(&easy, &correct, k).accuracy,
         gap,
     })
+}
+
+/// The side gap of a ranking (hard side: decision value below zero).
+fn ranking_sides(dataset: &Dataset, ranking: &[RankedRow], seed: u64) -> Option<SideGap> {
+    let hard: Vec<bool> = ranking.iter().map(|r| r.decision_value < 0.0).collect();
+    let correct: Vec<bool> = ranking
+        .iter()
+        .map(|r| dataset.correct[r.row] == Some(true))
+        .collect();
+    side_gap(&hard, &correct, seed)
 }
 
 /// The class's test rows ranked along `along`, hardest first (ties keep row order).
@@ -440,6 +453,7 @@ fn mode_findings(
         baseline: baseline_rows,
         spread: spread(&ranking),
         rows_gap: rows_gap(dataset, &ranking, options.check_k, seed),
+        sides: ranking_sides(dataset, &ranking, seed),
         ranking,
         captions,
         check,
@@ -565,6 +579,8 @@ pub struct SharedClassFindings {
     pub test_accuracy: Option<f64>,
     /// Accuracy of the test rows on the mode's hard side.
     pub hard_accuracy: Option<f64>,
+    /// Accuracy on each side of the mode and the gap, as for a class's own modes.
+    pub sides: Option<SideGap>,
     /// The class's own caption of the mode's name and the accuracy of its K nearest test rows.
     pub caption: Option<String>,
     pub near_caption: Option<NearestAccuracy>,
@@ -720,7 +736,8 @@ fn one_shared(
     let classes = reported
         .classes
         .iter()
-        .map(|hurt| {
+        .zip(&per_class)
+        .map(|(hurt, per)| {
             let class = hurt.class;
             let class_name = &dataset.class_names[class as usize];
             let test = dataset.rows_of(class, Split::Test);
@@ -748,6 +765,11 @@ fn one_shared(
                 test_accuracy: accuracy(dataset, test),
                 hard_accuracy: (e.hard_rows > 0)
                     .then(|| 1.0 - e.hard_errors as f64 / e.hard_rows as f64),
+                sides: ranking_sides(
+                    dataset,
+                    &per.ranking,
+                    1 << 40 | (position as u64) << 20 | class as u64,
+                ),
                 caption: caption.and_then(|i| bank.map(|b| b.texts[i].clone())),
                 near_caption,
                 explains: model

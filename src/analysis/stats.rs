@@ -263,6 +263,54 @@ pub fn accuracy_gap(
     Some(percentile_interval(estimate, &mut replicates, 0.95))
 }
 
+/// The accuracy of the rows on each side of a direction's hyperplane, and the gap between
+/// them: what "the model fails there" means in accuracy points.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SideGap {
+    /// Rows on the hard side (decision value below zero) and their accuracy.
+    pub hard_rows: usize,
+    pub hard_accuracy: f64,
+    pub easy_rows: usize,
+    pub easy_accuracy: f64,
+    /// Easy-side minus hard-side accuracy, with its 95% percentile bootstrap interval over
+    /// resamples of the rows (a resample that leaves a side empty is dropped).
+    pub gap: Interval,
+}
+
+/// The side gap of rows with `hard[i]` on the hard side; None when a side is empty.
+pub fn side_gap(hard: &[bool], correct: &[bool], seed: u64) -> Option<SideGap> {
+    let n = hard.len();
+    let accuracy = |counts: Option<&[u32]>, side: bool| {
+        let (mut right, mut total) = (0u64, 0u64);
+        for i in (0..n).filter(|&i| hard[i] == side) {
+            let c = counts.map_or(1, |c| u64::from(c[i]));
+            total += c;
+            if correct[i] {
+                right += c;
+            }
+        }
+        (total > 0).then(|| right as f64 / total as f64)
+    };
+    let hard_accuracy = accuracy(None, true)?;
+    let easy_accuracy = accuracy(None, false)?;
+    let mut rng = Rng::new(seed);
+    let mut counts = Vec::new();
+    let mut replicates: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
+        .filter_map(|_| {
+            resample_counts(n, &mut rng, &mut counts);
+            Some(accuracy(Some(&counts), false)? - accuracy(Some(&counts), true)?)
+        })
+        .collect();
+    let hard_rows = hard.iter().filter(|&&h| h).count();
+    Some(SideGap {
+        hard_rows,
+        hard_accuracy,
+        easy_rows: n - hard_rows,
+        easy_accuracy,
+        gap: percentile_interval(easy_accuracy - hard_accuracy, &mut replicates, 0.95),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +369,25 @@ mod tests {
             (i.low - 2.5).abs() < 1e-12 && (i.high - 97.5).abs() < 1e-12,
             "{i:?}"
         );
+    }
+
+    #[test]
+    fn side_gap_measures_each_side() {
+        // 40 hard rows, 10 right; 60 easy rows, 54 right.
+        let hard: Vec<bool> = (0..100).map(|i| i < 40).collect();
+        let correct: Vec<bool> = (0..100)
+            .map(|i| if i < 40 { i < 10 } else { i < 94 })
+            .collect();
+        let s = side_gap(&hard, &correct, 1).unwrap();
+        assert_eq!((s.hard_rows, s.easy_rows), (40, 60));
+        assert!((s.hard_accuracy - 0.25).abs() < 1e-12);
+        assert!((s.easy_accuracy - 0.9).abs() < 1e-12);
+        assert!((s.gap.estimate - 0.65).abs() < 1e-12);
+        assert!(
+            s.gap.low < 0.65 && 0.65 < s.gap.high && s.gap.low > 0.4,
+            "{s:?}"
+        );
+        assert!(side_gap(&[true; 5], &[true; 5], 1).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The command line: clap definitions, and one function per subcommand.
 
+pub mod diff;
 pub mod embed;
 
 use crate::analysis::direction::FitOptions;
@@ -14,7 +15,7 @@ use crate::data::{load_dataset, ColumnNames, Dataset, LoadOptions, Split};
 use crate::demo::{self, DemoOptions};
 use crate::error::{Error, Result};
 use crate::files::{self, write_atomically};
-use crate::report::{self, export, json, Format};
+use crate::report::{self, diff as diff_report, export, json};
 use crate::storage::fit_cache::{fit_cached, CacheUse};
 use crate::ui::config::Config;
 use crate::ui::graphics::ProtocolChoice;
@@ -31,11 +32,13 @@ Examples:
   faultline demo                                  the explorer on the built-in demo
   faultline demo --format table                   the demo's report, for scripts
   faultline demo --write demo/                    write the demo as Parquet + captions + PNGs
+  faultline demo --diff                           the demo's retrained model against the first
   faultline report data.parquet --captions captions.parquet
   faultline report data.parquet --format json --out report.json
   faultline export data.parquet --class dog --hardest 100 --out dog_hard.csv
   faultline intervene data.parquet --weights soft --out weights.parquet
   faultline intervene data.parquet --select 200 --out to_label.csv
+  faultline diff data.parquet --before prediction --after prediction_v2 --fail-on regressed,new
   faultline embed images --model clip/ --input predictions.csv --out data.parquet
   faultline embed captions --model clip/ --dataset data.parquet --out captions.parquet";
 
@@ -60,7 +63,7 @@ pub enum Command {
     Explore(ExploreArgs),
     /// The built-in demo: a synthetic world with planted failure modes
     #[command(
-        after_help = "Examples:\n  faultline demo\n  faultline demo --format markdown\n  faultline demo --write demo/ && faultline report demo/demo.parquet --captions demo/captions.parquet"
+        after_help = "Examples:\n  faultline demo\n  faultline demo --format markdown\n  faultline demo --diff\n  faultline demo --write demo/ && faultline report demo/demo.parquet --captions demo/captions.parquet"
     )]
     Demo(DemoArgs),
     /// Fit a failure direction per class and report it
@@ -78,6 +81,12 @@ pub enum Command {
         after_help = "Examples:\n  faultline intervene data.parquet --weights soft --out weights.parquet\n  faultline intervene data.parquet --select 200 --out to_label.csv"
     )]
     Intervene(InterveneArgs),
+    /// Did the fix work? Compare two models' failure modes: fixed, weaker, persisting,
+    /// regressed, new
+    #[command(
+        after_help = "Exit codes: 0 done (gates passed), 1 a --fail-on gate failed, 2 bad input or usage, 3 the result could not be written.\n\nExamples:\n  faultline diff data.parquet --before prediction --after prediction_v2 --captions captions.parquet\n  faultline diff before.parquet after.parquet --format markdown --out diff.md\n  faultline diff data.parquet --before prediction --after prediction_v2 --fail-on regressed,new --format junit --out diff.xml\n  faultline demo --diff"
+    )]
+    Diff(diff::DiffArgs),
     /// Compute CLIP embeddings of images or captions with ONNX Runtime
     Embed(embed::EmbedArgs),
     /// What the explorer would use in this terminal (image protocol, tmux, cell size, colours,
@@ -99,6 +108,19 @@ pub struct DoctorArgs {
 pub struct DataArgs {
     /// Dataset: a Parquet file, an Arrow IPC file (.arrow/.feather) or a folder of Parquet shards
     pub data: PathBuf,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+impl DataArgs {
+    fn load(&self) -> Result<Dataset> {
+        load_dataset(&self.data, &self.columns.load_options())
+    }
+}
+
+/// How to read a dataset: its column names, its class names and the split made when it has none.
+#[derive(Args, Debug, Clone)]
+pub struct ColumnArgs {
     /// Class names, one per line (overrides names found in the data)
     #[arg(long, value_name = "FILE")]
     pub classes: Option<PathBuf>,
@@ -163,7 +185,7 @@ pub struct DataArgs {
     pub id_col: String,
 }
 
-impl DataArgs {
+impl ColumnArgs {
     fn load_options(&self) -> LoadOptions {
         LoadOptions {
             columns: ColumnNames {
@@ -179,10 +201,6 @@ impl DataArgs {
             classes_file: self.classes.clone(),
             split_seed: self.split_seed,
         }
-    }
-
-    fn load(&self) -> Result<Dataset> {
-        load_dataset(&self.data, &self.load_options())
     }
 }
 
@@ -307,11 +325,24 @@ impl FitArgs {
     }
 }
 
+/// `--format`: how a report is written (clap stays out of `report`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Aligned text for a terminal
+    Table,
+    /// The documented JSON schema
+    Json,
+    /// Markdown, to paste into an issue or a pull request
+    Markdown,
+    /// JUnit XML, one test case per class, for CI systems to render
+    Junit,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
     /// Report format (default: table)
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
     /// Write the report here instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -395,6 +426,19 @@ pub struct DemoArgs {
     /// Print the report instead of opening the explorer (the default without a terminal)
     #[arg(long)]
     pub report: bool,
+    /// Compare the demo's retrained model (one failure fixed, one weaker, one worse, one new)
+    /// with the first, as `faultline diff` does
+    #[arg(long, conflicts_with = "write")]
+    pub diff: bool,
+    /// With --diff: exit 1 when a mode gets one of these verdicts
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "VERDICTS",
+        requires = "diff"
+    )]
+    pub fail_on: Vec<diff::VerdictArg>,
     #[command(flatten)]
     pub ui: UiArgs,
     /// Seed of the synthetic world
@@ -418,6 +462,10 @@ pub struct ReportArgs {
     pub only_classes: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Exit 1 (after writing the report) when a class has a significant failure mode whose
+    /// gap, accuracy on its easy side minus on its hard side, exceeds X percentage points
+    #[arg(long, value_name = "X", help_heading = "CI gates")]
+    pub fail_on_gap: Option<f64>,
     #[command(flatten)]
     pub fit: FitArgs,
 }
@@ -481,6 +529,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report_command(args),
         Command::Export(args) => export_command(args),
         Command::Intervene(args) => intervene_command(args),
+        Command::Diff(args) => diff::diff_command(args),
         Command::Embed(args) => embed::embed_command(args),
         Command::Doctor(args) => crate::ui::doctor::run(args.image_protocol),
     }
@@ -532,6 +581,9 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
     }
 }
 
+/// Writes the report in the asked format, then applies `--fail-on-gap` (after the output, so
+/// CI keeps the report of a failed gate).
+#[allow(clippy::too_many_arguments)]
 fn render(
     output: &OutputArgs,
     dataset: &Dataset,
@@ -539,6 +591,8 @@ fn render(
     bank: Option<&CaptionBank>,
     classes: Option<&[u32]>,
     cache: CacheUse,
+    fail_on_gap: Option<f64>,
+    started: std::time::Instant,
 ) -> Result<()> {
     let options = FindingOptions {
         top_rows: output.top_rows,
@@ -556,20 +610,36 @@ fn render(
         cache == CacheUse::Hit,
         &options,
     );
-    let text = match output.format.unwrap_or(Format::Table) {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&report)
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            s.push('\n');
-            crate::text::json_for_terminal(s)
-        }
-        Format::Table => report::table::render(&report),
-        Format::Markdown => report::markdown::render(&report),
+    let text = match output.format.unwrap_or(FormatArg::Table) {
+        FormatArg::Json => json_text(&report)?,
+        FormatArg::Table => report::table::render(&report),
+        FormatArg::Markdown => report::markdown::render(&report),
+        FormatArg::Junit => report::junit::render(&report::gate::junit_suite(
+            &report,
+            fail_on_gap.unwrap_or(0.0),
+            started.elapsed().as_secs_f64(),
+        )),
     };
-    emit(output, &text)
+    emit(output, &text)?;
+    if let Some(max_points) = fail_on_gap {
+        let breaches = report::gate::gap_breaches(&report, max_points);
+        if !breaches.is_empty() {
+            let texts: Vec<String> = breaches.iter().map(|b| b.text(max_points)).collect();
+            return Err(Error::Gate(texts.join("; ")));
+        }
+    }
+    Ok(())
+}
+
+/// Pretty JSON with a final newline, safe to print to a terminal.
+fn json_text(value: &impl serde::Serialize) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    s.push('\n');
+    Ok(crate::text::json_for_terminal(s))
 }
 
 fn demo_command(args: DemoArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     // A bad --config or --theme is an error in every mode, not only when the explorer opens.
     let ui = args.ui.options()?;
     let mut world = demo::generate(&DemoOptions {
@@ -584,17 +654,30 @@ fn demo_command(args: DemoArgs) -> Result<()> {
             demo::write::CAPTIONS_FILE,
             dir.display(),
         ));
+        let data = dir.join(demo::write::DATASET_FILE);
+        let captions = dir.join(demo::write::CAPTIONS_FILE);
         crate::text::message(&format!(
             "next: faultline report {} --captions {}",
-            dir.join(demo::write::DATASET_FILE).display(),
-            dir.join(demo::write::CAPTIONS_FILE).display()
+            data.display(),
+            captions.display()
+        ));
+        crate::text::message(&format!(
+            "  or: faultline diff {} --before prediction --before-confidence confidence --after {} --after-confidence {} --captions {}",
+            data.display(),
+            demo::write::AFTER_PREDICTION,
+            demo::write::AFTER_CONFIDENCE,
+            captions.display()
         ));
         return Ok(());
     }
     let scripted = args.report
         || args.output.out.is_some()
         || args.output.format.is_some()
+        || !args.fail_on.is_empty()
         || !std::io::stdout().is_terminal();
+    if args.diff {
+        return demo_diff(args, world, ui, scripted, started);
+    }
     if scripted {
         let (model, cache) = args.fit.fit(&world.dataset)?;
         return render(
@@ -604,6 +687,8 @@ fn demo_command(args: DemoArgs) -> Result<()> {
             Some(&world.captions),
             None,
             cache,
+            None,
+            started,
         );
     }
     // The explorer shows thumbnails: keep them in the cache folder, drawn once.
@@ -627,8 +712,57 @@ fn demo_command(args: DemoArgs) -> Result<()> {
         fit_options: args.fit.options()?,
         use_cache: !args.fit.no_cache,
         text_model: Some(text_model),
+        fitted: None,
+        comparison: None,
     };
     crate::ui::run(session, ui)
+}
+
+/// `demo --diff`: the demo's model before and after its retraining, as `faultline diff` shows
+/// two models.
+fn demo_diff(
+    args: DemoArgs,
+    mut world: demo::Demo,
+    ui: UiOptions,
+    scripted: bool,
+    started: std::time::Instant,
+) -> Result<()> {
+    if !scripted {
+        // The comparison screen previews the before model's rows: the same thumbnails.
+        if let Some(dir) = crate::storage::demo_thumbnails_dir(args.demo_seed) {
+            if let Err(e) = demo::write::materialise_thumbnails(&mut world, &dir) {
+                crate::text::message(&format!(
+                    "warning: demo thumbnails not written ({e}); previews will be empty"
+                ));
+            }
+            world.after.images.clone_from(&world.dataset.images);
+        }
+    }
+    let source = |prediction: &str, confidence: &str| diff_report::ModelSource {
+        path: "demo".to_string(),
+        prediction_column: prediction.to_string(),
+        confidence_column: Some(confidence.to_string()),
+    };
+    let sources = (
+        source("prediction", "confidence"),
+        source(demo::write::AFTER_PREDICTION, demo::write::AFTER_CONFIDENCE),
+    );
+    let pair = crate::data::pair::Pair {
+        before: world.dataset,
+        after: world.after,
+    };
+    let compared = diff::compare_pair(
+        pair,
+        sources,
+        Some(world.captions),
+        &args.fit,
+        args.output.check_k,
+    )?;
+    if scripted {
+        let fail_on: Vec<_> = args.fail_on.iter().copied().map(Into::into).collect();
+        return diff::render(&args.output, &compared, &fail_on, started);
+    }
+    crate::ui::run_comparison(compared, ui)
 }
 
 fn explore_command(args: ExploreArgs) -> Result<()> {
@@ -656,6 +790,8 @@ fn explore_command(args: ExploreArgs) -> Result<()> {
         fit_options,
         use_cache: !args.fit.no_cache,
         text_model: args.model.map(embed::open_text_model),
+        fitted: None,
+        comparison: None,
     };
     crate::ui::run(session, ui)
 }
@@ -697,6 +833,15 @@ fn resolve_class(dataset: &Dataset, name: &str) -> Result<u32> {
 }
 
 fn report_command(args: ReportArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    if args
+        .fail_on_gap
+        .is_some_and(|x| !(0.0..=100.0).contains(&x))
+    {
+        return Err(Error::usage(
+            "--fail-on-gap takes percentage points between 0 and 100",
+        ));
+    }
     if let Some(out) = &args.output.out {
         let mut inputs = vec![args.data.data.as_path()];
         inputs.extend(args.captions.as_deref());
@@ -725,6 +870,8 @@ fn report_command(args: ReportArgs) -> Result<()> {
         bank.as_ref(),
         selected,
         cache,
+        args.fail_on_gap,
+        started,
     )
 }
 

@@ -47,9 +47,33 @@ fn batch(columns: Vec<(&str, ArrayRef)>, metadata: HashMap<String, String>) -> R
 
 /// Integer labels and predictions, class names in the schema metadata.
 pub fn write_dataset(dataset: &Dataset, path: &Path) -> Result<()> {
-    let class_index = |v: &Vec<Option<u32>>| -> ArrayRef {
-        Arc::new(Int32Array::from_iter(v.iter().map(|c| c.map(|c| c as i32))))
-    };
+    write_parquet(path, &dataset_batch(dataset, &[])?)
+}
+
+/// A second model's outcomes on the same rows, written beside the first model's columns.
+pub struct ExtraModel<'a> {
+    pub outcomes: &'a Dataset,
+    pub prediction_column: &'a str,
+    pub confidence_column: &'a str,
+}
+
+/// [`write_dataset`] with further models' predictions (and confidences, when they have them)
+/// in the named columns: the one-file input of `faultline diff --before .. --after ..`.
+pub fn write_dataset_with(dataset: &Dataset, extra: &[ExtraModel], path: &Path) -> Result<()> {
+    write_parquet(path, &dataset_batch(dataset, extra)?)
+}
+
+fn class_index(v: &[Option<u32>]) -> ArrayRef {
+    Arc::new(Int32Array::from_iter(v.iter().map(|c| c.map(|c| c as i32))))
+}
+
+fn confidence_array(c: &[f32]) -> ArrayRef {
+    Arc::new(Float32Array::from_iter(
+        c.iter().map(|&v| (!v.is_nan()).then_some(v)),
+    ))
+}
+
+fn dataset_batch(dataset: &Dataset, extra: &[ExtraModel]) -> Result<RecordBatch> {
     let mut columns: Vec<(&str, ArrayRef)> = Vec::new();
     match &dataset.ids {
         Ids::RowNumbers => {}
@@ -74,12 +98,16 @@ pub fn write_dataset(dataset: &Dataset, path: &Path) -> Result<()> {
         )),
     ));
     if let Some(c) = &dataset.confidence {
-        columns.push((
-            "confidence",
-            Arc::new(Float32Array::from_iter(
-                c.iter().map(|&v| (!v.is_nan()).then_some(v)),
-            )),
-        ));
+        columns.push(("confidence", confidence_array(c)));
+    }
+    for model in extra {
+        let predictions = model.outcomes.predictions.as_ref().ok_or_else(|| {
+            Error::Internal("a second model is written by its predictions".into())
+        })?;
+        columns.push((model.prediction_column, class_index(predictions)));
+        if let Some(c) = &model.outcomes.confidence {
+            columns.push((model.confidence_column, confidence_array(c)));
+        }
     }
     if let Some(images) = &dataset.images {
         columns.push((
@@ -95,7 +123,7 @@ pub fn write_dataset(dataset: &Dataset, path: &Path) -> Result<()> {
         CLASS_NAMES_KEY.to_string(),
         serde_json::to_string(&dataset.class_names).expect("strings serialise"),
     )]);
-    write_parquet(path, &batch(columns, metadata)?)
+    batch(columns, metadata)
 }
 
 /// `text`, `embedding` and `class` (names; null = every class).

@@ -88,6 +88,19 @@ pub const CLASSES: [(&str, Planted); 10] = [
     ("cow", Planted::Hard(Attribute::Quality(0))),
 ];
 
+/// How the retrained model (the demo's `prediction_after`) does on a class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Retrained {
+    /// As the model before it (its errors redrawn: a retrained model does not repeat the old
+    /// one's mistakes row for row).
+    Same,
+    /// The planted failure's error rate becomes this (0.06, the rate elsewhere: fixed; 0.4:
+    /// weaker; 0.97: worse).
+    HardRate(f64),
+    /// The planted pattern is gone and the model now fails on this attribute instead.
+    NewFailure(Attribute),
+}
+
 /// One class of a generated world.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassSpec {
@@ -95,6 +108,7 @@ pub struct ClassSpec {
     pub planted: Planted,
     /// How often a photo of the class is blurry, and a close-up.
     pub quality_rates: [f64; 2],
+    pub retrained: Retrained,
 }
 
 impl ClassSpec {
@@ -103,15 +117,38 @@ impl ClassSpec {
             name: name.to_string(),
             planted,
             quality_rates: [0.12, 0.12],
+            retrained: Retrained::Same,
         }
+    }
+
+    pub fn retrained(mut self, retrained: Retrained) -> ClassSpec {
+        self.retrained = retrained;
+        self
     }
 }
 
-/// The demo's world: [`CLASSES`] with the usual rate of blurry photos and close-ups.
+/// What the demo's retrained model changed: the dog's snow fixed, the car's red weaker, the
+/// bird's night worse, and the horse, a control before, now failing on grass. The rest (the
+/// cat's white coats, the wolf's two modes, the shared blur) persist.
+pub const RETRAINED: [(&str, Retrained); 4] = [
+    ("dog", Retrained::HardRate(0.06)),
+    ("car", Retrained::HardRate(0.4)),
+    ("bird", Retrained::HardRate(0.97)),
+    ("horse", Retrained::NewFailure(Attribute::Context(2))),
+];
+
+/// The demo's world: [`CLASSES`] with the usual rate of blurry photos and close-ups, and the
+/// retrained model of [`RETRAINED`].
 pub fn demo_classes() -> Vec<ClassSpec> {
     CLASSES
         .iter()
-        .map(|(name, planted)| ClassSpec::new(name, *planted))
+        .map(|(name, planted)| {
+            let retrained = RETRAINED
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(Retrained::Same, |(_, r)| *r);
+            ClassSpec::new(name, *planted).retrained(retrained)
+        })
         .collect()
 }
 
@@ -156,6 +193,8 @@ impl Look {
 #[derive(Debug, Clone)]
 pub struct Demo {
     pub dataset: Dataset,
+    /// The same examples under the retrained model (`prediction_after`, `confidence_after`).
+    pub after: Dataset,
     pub captions: CaptionBank,
     /// What every row shows, including pool rows whose label is hidden.
     pub truth: Vec<Look>,
@@ -308,6 +347,32 @@ fn error_probability(planted: Planted, look: &Look) -> f64 {
     }
 }
 
+/// The retrained model's error rate on a row (see [`Retrained`]).
+fn error_probability_after(spec: &ClassSpec, look: &Look) -> f64 {
+    match spec.retrained {
+        Retrained::Same => error_probability(spec.planted, look),
+        Retrained::HardRate(rate) if spec.planted.hard().iter().any(|a| look.has(*a)) => rate,
+        Retrained::HardRate(_) => error_probability(spec.planted, look),
+        Retrained::NewFailure(a) => error_probability(Planted::Hard(a), look),
+    }
+}
+
+/// A model's outcome on one row: its prediction and its confidence in it.
+fn outcome(rng: &mut Rng, class: usize, num_classes: usize, wrong: bool) -> (usize, f32) {
+    let predicted = if wrong {
+        (class + 1 + rng.below(num_classes - 1)) % num_classes
+    } else {
+        class
+    };
+    // A plausibly calibrated but noisy model: lower confidence on errors, with overlap.
+    let centre = if wrong { 0.42 } else { 0.72 };
+    let score = (centre + 0.18 * rng.normal()).clamp(0.01, 0.99);
+    // The predicted class's softmax probability, the largest of K: at least 1/K (the map keeps
+    // the order, so the confidence baseline is the score's).
+    let floor = 1.0 / num_classes as f64;
+    (predicted, (floor + (1.0 - floor) * score) as f32)
+}
+
 /// Builds the demo world; the same options always give the same world.
 pub fn generate(options: &DemoOptions) -> Demo {
     generate_world(&demo_classes(), options)
@@ -329,6 +394,10 @@ pub fn generate_world(specs: &[ClassSpec], options: &DemoOptions) -> Demo {
     let mut confidence = Vec::new();
     let mut images = Vec::new();
     let mut truth = Vec::new();
+    // The retrained model draws from its own stream, so the world before is the same with it.
+    let mut after_rng = Rng::new(options.seed ^ 0xAF7E_12ED);
+    let (mut after_predictions, mut after_correct, mut after_confidence) =
+        (Vec::new(), Vec::new(), Vec::new());
     for (split, &count) in Split::ALL.iter().zip(&options.per_split) {
         for (class, spec) in specs.iter().enumerate() {
             for _ in 0..count {
@@ -358,28 +427,20 @@ pub fn generate_world(specs: &[ClassSpec], options: &DemoOptions) -> Demo {
                 v.iter_mut().for_each(|x| *x += noise * rng.normal());
                 values.extend(normalised(&v));
                 let wrong = rng.uniform() < error_probability(spec.planted, &look);
-                let predicted = if wrong {
-                    (class + 1 + rng.below(num_classes - 1)) % num_classes
-                } else {
-                    class
-                };
-                // A plausibly calibrated but noisy model: lower confidence on errors, with overlap.
-                let centre = if wrong { 0.42 } else { 0.72 };
-                let score = (centre + 0.18 * rng.normal()).clamp(0.01, 0.99);
-                // The predicted class's softmax probability, the largest of K: at least 1/K
-                // (the map keeps the order, so the confidence baseline is the score's).
-                let floor = 1.0 / num_classes as f64;
-                let p = floor + (1.0 - floor) * score;
+                let (predicted, p) = outcome(&mut rng, class, num_classes, wrong);
+                let wrong_after = after_rng.uniform() < error_probability_after(spec, &look);
+                let (predicted_after, p_after) =
+                    outcome(&mut after_rng, class, num_classes, wrong_after);
                 let row = labels.len();
-                labels.push((*split != Split::Pool).then_some(class as u32));
+                let labelled = *split != Split::Pool;
+                labels.push(labelled.then_some(class as u32));
                 predictions.push(Some(predicted as u32));
-                correct.push((*split != Split::Pool).then_some(!wrong));
+                correct.push(labelled.then_some(!wrong));
+                after_predictions.push(Some(predicted_after as u32));
+                after_correct.push(labelled.then_some(!wrong_after));
                 splits.push(*split);
-                confidence.push(if *split == Split::Pool {
-                    f32::NAN
-                } else {
-                    p as f32
-                });
+                confidence.push(if labelled { p } else { f32::NAN });
+                after_confidence.push(if labelled { p_after } else { f32::NAN });
                 let has_image = matches!(split, Split::Test | Split::Pool);
                 images.push(
                     has_image.then(|| PathBuf::from(format!("images/{}/{row}.png", split.name()))),
@@ -411,8 +472,16 @@ pub fn generate_world(specs: &[ClassSpec], options: &DemoOptions) -> Demo {
         class_names: names,
         row_index: Default::default(),
     };
+    let after = Dataset {
+        predictions: Some(after_predictions),
+        correct: after_correct,
+        confidence: Some(after_confidence),
+        row_index: Default::default(),
+        ..dataset.clone()
+    };
     Demo {
         dataset,
+        after,
         captions,
         truth,
         text,

@@ -1,13 +1,17 @@
 //! `faultline demo --write DIR`: the demo as files a user can open with any Parquet reader.
 
 use super::{render_thumbnail, Demo};
-use crate::data::write::{write_caption_bank, write_dataset};
+use crate::data::write::{write_caption_bank, write_dataset_with, ExtraModel};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::path::Path;
 
 pub const DATASET_FILE: &str = "demo.parquet";
 pub const CAPTIONS_FILE: &str = "captions.parquet";
+/// The retrained model's columns in the demo's dataset (`faultline diff --before prediction
+/// --after prediction_after`).
+pub const AFTER_PREDICTION: &str = "prediction_after";
+pub const AFTER_CONFIDENCE: &str = "confidence_after";
 
 /// Writes the thumbnails under `dir` unless it exists (it only ever appears whole) and points
 /// the dataset's image paths at them, for the explorer on the in-memory demo.
@@ -47,7 +51,7 @@ fn write_thumbnails(demo: &Demo, dir: &Path) -> Result<()> {
         })
 }
 
-/// Writes `DIR/demo.parquet`, `DIR/captions.parquet` and `DIR/images/{split}/{row}.png`, all
+/// Writes `DIR/demo.parquet` (with the retrained model's columns), `DIR/captions.parquet` and `DIR/images/{split}/{row}.png`, all
 /// or nothing: into a temporary folder beside DIR, renamed into place when complete. DIR must
 /// not exist yet or be empty, so no file of the user's is ever replaced.
 pub fn write_demo(demo: &Demo, dir: &Path) -> Result<()> {
@@ -64,7 +68,12 @@ pub fn write_demo(demo: &Demo, dir: &Path) -> Result<()> {
     crate::files::write_folder(dir, |temp| {
         let dataset = &demo.dataset;
         write_thumbnails(demo, temp)?;
-        write_dataset(dataset, &temp.join(DATASET_FILE))?;
+        let after = ExtraModel {
+            outcomes: &demo.after,
+            prediction_column: AFTER_PREDICTION,
+            confidence_column: AFTER_CONFIDENCE,
+        };
+        write_dataset_with(dataset, &[after], &temp.join(DATASET_FILE))?;
         write_caption_bank(
             &demo.captions,
             &dataset.class_names,

@@ -12,7 +12,7 @@ use crate::analysis::findings::{
 };
 use crate::analysis::metrics::ErrorPrediction;
 use crate::analysis::rank::{BaselineRow, RankedRow};
-use crate::analysis::stats::BOOTSTRAP_REPLICATES;
+use crate::analysis::stats::{SideGap, BOOTSTRAP_REPLICATES};
 use crate::analysis::Model;
 use crate::data::captions::CaptionBank;
 use crate::data::{Dataset, Id, Split, SplitSource};
@@ -177,6 +177,9 @@ pub struct ModeReport {
     pub check: Option<Check>,
     /// Accuracy of the K hardest vs the K easiest test rows, with the gap's interval.
     pub rows_gap: Option<RowsGap>,
+    /// Accuracy of the test rows on the hard side (decision value below zero) and on the easy
+    /// side, and the gap (easy − hard) with its interval: what `--fail-on-gap` reads.
+    pub sides: Option<SideGap>,
     pub hardest: Vec<RowOut>,
     pub easiest: Vec<RowOut>,
 }
@@ -261,6 +264,7 @@ fn mode_report(
             .unwrap_or_default(),
         check: m.check.clone(),
         rows_gap: m.rows_gap.clone(),
+        sides: m.sides,
         hardest: m
             .hardest(top_rows)
             .iter()
@@ -341,6 +345,8 @@ pub struct SharedClassOut {
     pub test_accuracy: Option<f64>,
     /// Accuracy of the class's test rows on the shared mode's hard side.
     pub hard_accuracy: Option<f64>,
+    /// Accuracy on each side of the mode and the gap, as for a class's own modes.
+    pub sides: Option<SideGap>,
     /// The class's caption of the mode's name, and the accuracy of its K nearest test rows.
     pub caption: Option<String>,
     pub near_caption: Option<NearestAccuracy>,
@@ -377,6 +383,7 @@ pub fn shared_report(s: &SharedFindings) -> SharedReport {
                 test_rows: c.test_rows,
                 test_accuracy: c.test_accuracy,
                 hard_accuracy: c.hard_accuracy,
+                sides: c.sides,
                 caption: c.caption.clone(),
                 near_caption: c.near_caption.clone(),
                 explains: c.explains.iter().map(|p| p + 1).collect(),

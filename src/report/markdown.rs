@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 /// Data in a table cell or heading: control characters escaped (a carriage return or newline
 /// would end the row), pipes escaped so they do not split the cell.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     crate::text::visible(text).replace('|', "\\|")
 }
 
@@ -130,6 +130,9 @@ fn render_mode(out: &mut String, c: &ModeReport, modes: usize) {
             ),
             coverage_text(e.coverage, e.lift)
         );
+        if let Some(sides) = &c.sides {
+            let _ = writeln!(out, "\nA{}.", &super::sides_text(sides)[1..]);
+        }
         if !c.blends.is_empty() {
             let modes: Vec<String> = c.blends.iter().map(|b| b.to_string()).collect();
             let _ = writeln!(

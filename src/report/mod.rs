@@ -2,17 +2,13 @@
 //! file is written through `files::write_atomically`: a reader sees the old file or the new one,
 //! never half of one.
 
+pub mod diff;
 pub mod export;
+pub mod gate;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod table;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Markdown,
-}
 
 /// A decision value or caption score as people read it: in units of the class's decision
 /// spread ("-2.14σ"), the same at any C; the raw value (at small C about 1e-5) only when the
@@ -62,6 +58,19 @@ pub fn coverage_text(coverage: Option<f64>, lift: Option<f64>) -> String {
         (Some(c), None) => format!("{:.0}% of the class's test errors on its hard side", c * 100.0),
         _ => "no test errors".into(),
     }
+}
+
+/// "accuracy 0.41 on its hard side (320 test rows), 0.93 on its easy side (1180); gap 52 points
+/// [45, 58]".
+pub fn sides_text(s: &crate::analysis::stats::SideGap) -> String {
+    format!(
+        "accuracy {:.3} on its hard side ({} test rows), {:.3} on its easy side ({}); gap {}",
+        s.hard_accuracy,
+        s.hard_rows,
+        s.easy_accuracy,
+        s.easy_rows,
+        crate::text::gap_points(s.gap.estimate, s.gap.low, s.gap.high, s.gap.level)
+    )
 }
 
 /// A q-value (or p-value) in a narrow column: "<0.001", "0.012".

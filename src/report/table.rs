@@ -177,6 +177,9 @@ fn render_mode(out: &mut String, c: &ClassReport, m: &ModeReport) {
         )
     );
     let _ = writeln!(out, "    {}", coverage_text(e.coverage, e.lift));
+    if let Some(sides) = &m.sides {
+        let _ = writeln!(out, "    {}", super::sides_text(sides));
+    }
     if !m.blends.is_empty() {
         let modes: Vec<String> = m.blends.iter().map(|b| b.to_string()).collect();
         let _ = writeln!(

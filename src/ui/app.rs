@@ -2,6 +2,7 @@
 //! behaviour is testable by feeding actions.
 
 use super::action::Action;
+use super::comparison::ComparisonView;
 use super::findings::Findings;
 use super::input::Input;
 use super::triage::{Entry as TriageEntry, Mark, Triage};
@@ -12,7 +13,7 @@ use crate::analysis::findings::{
     ClassFindings, FindingOptions, ModeFindings, SharedFindings, Status,
 };
 use crate::analysis::rank::RankedRow;
-use crate::analysis::Model;
+use crate::analysis::{Along, Model};
 use crate::data::captions::CaptionBank;
 use crate::data::{Dataset, Split};
 use fuzzy_matcher::skim::SkimMatcherV2;
@@ -70,6 +71,8 @@ impl Pane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
+    /// Comparison mode: the worst verdict first (regressed, new, persisting, weaker, fixed).
+    Verdict,
     /// Worst test accuracy first.
     Accuracy,
     /// Strongest failure direction (CV balanced accuracy) first.
@@ -80,6 +83,7 @@ pub enum SortKey {
 impl SortKey {
     pub fn label(self) -> &'static str {
         match self {
+            SortKey::Verdict => "verdict",
             SortKey::Accuracy => "accuracy",
             SortKey::Strength => "SVM strength",
             SortKey::Name => "name",
@@ -252,6 +256,8 @@ pub struct App {
     pub row_tops: [u16; 3],
     /// How far the check pane scrolls (the last draw says).
     check_lines: usize,
+    /// Comparison mode (`faultline diff`): the after model's outcomes and the verdicts.
+    pub comparison: Option<Arc<ComparisonView>>,
 }
 
 impl App {
@@ -316,6 +322,7 @@ impl App {
             screen: ratatui::layout::Rect::default(),
             row_tops: [0; 3],
             check_lines: 0,
+            comparison: None,
             mode_cursor: 0,
             options: FindingOptions {
                 top_rows: 100,
@@ -358,6 +365,22 @@ impl App {
         }
         self.refresh_visible();
         self.refresh();
+    }
+
+    /// Comparison mode: the after model's outcomes and the verdicts; the classes sort by
+    /// verdict, worst first.
+    pub fn set_comparison(&mut self, view: Arc<ComparisonView>) {
+        self.comparison = Some(view);
+        self.sort = SortKey::Verdict;
+        self.refresh_visible();
+    }
+
+    /// The mode shown (the selected class's, or the shared mode), as the core names it.
+    pub fn along(&self) -> Option<Along> {
+        match self.selected_entry()? {
+            Entry::Shared => self.shared_view().map(|s| Along::Shared(s.position)),
+            Entry::Class(_) => self.view().map(|m| Along::Mode(m.position)),
+        }
     }
 
     /// Takes in the shared modes' findings a worker finished.
@@ -723,8 +746,22 @@ impl App {
             })
             .collect();
         let sort = self.sort;
+        let verdict = |class: u32| {
+            self.comparison
+                .as_ref()
+                .and_then(|v| v.class(class))
+                .map_or(u8::MAX, |c| super::comparison::rank(c.summary()))
+        };
         scored.sort_by(|(sa, a), (sb, b)| {
             sb.cmp(sa).then_with(|| match sort {
+                SortKey::Verdict => verdict(a.class)
+                    .cmp(&verdict(b.class))
+                    .then(
+                        a.test_accuracy
+                            .unwrap_or(2.0)
+                            .total_cmp(&b.test_accuracy.unwrap_or(2.0)),
+                    )
+                    .then(a.class.cmp(&b.class)),
                 SortKey::Accuracy => a
                     .test_accuracy
                     .unwrap_or(2.0)
@@ -863,8 +900,10 @@ impl App {
             }
             Action::CycleSort => {
                 self.sort = match self.sort {
+                    SortKey::Verdict => SortKey::Accuracy,
                     SortKey::Accuracy => SortKey::Strength,
                     SortKey::Strength => SortKey::Name,
+                    SortKey::Name if self.comparison.is_some() => SortKey::Verdict,
                     SortKey::Name => SortKey::Accuracy,
                 };
                 self.refresh_visible();

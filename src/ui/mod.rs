@@ -7,6 +7,7 @@
 pub mod action;
 pub mod app;
 pub mod commands;
+pub mod comparison;
 pub mod config;
 pub mod doctor;
 pub mod export;
@@ -49,6 +50,10 @@ pub struct Session {
     pub use_cache: bool,
     /// Opens the text model for typed captions (--model), on first use.
     pub text_model: Option<typed_caption::OpenEmbedder>,
+    /// A model fitted already (comparison mode fits both before opening): no fit is started.
+    pub fitted: Option<Arc<crate::analysis::Model>>,
+    /// Comparison mode: the after model's outcomes and the verdicts.
+    pub comparison: Option<Arc<comparison::ComparisonView>>,
 }
 
 pub struct UiOptions {
@@ -227,7 +232,13 @@ where
     if let Some(open) = text_model {
         app.set_caption_worker(typed_caption::CaptionWorker::spawn(open, outbox.clone()));
     }
-    start_fit(&session, outbox.clone());
+    match session.fitted.take() {
+        Some(model) => app.set_model(model, true),
+        None => start_fit(&session, outbox.clone()),
+    }
+    if let Some(view) = session.comparison.take() {
+        app.set_comparison(view);
+    }
     let mut images =
         Images::threaded(detection.graphics, outbox.clone()).with_advice(detection.advice);
     let exports = Pool::new(1, usize::MAX, outbox.clone(), |job: export::ExportJob| {
@@ -299,6 +310,53 @@ fn restore_terminal() {
     mouse(false);
     let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
     ratatui::restore();
+}
+
+/// Opens the explorer in comparison mode on what `faultline diff` compared: the before model's
+/// modes, with the after model's predictions and the verdicts.
+pub fn run_comparison(compared: crate::cli::diff::Compared, options: UiOptions) -> Result<()> {
+    let crate::cli::diff::Compared {
+        pair,
+        before,
+        bank,
+        comparison,
+        sources,
+        ..
+    } = compared;
+    let label = format!(
+        "{} → {}",
+        crate::text::visible(&sources.0.prediction_column),
+        crate::text::visible(&sources.1.prediction_column)
+    );
+    let label = if sources.0.path == sources.1.path {
+        label
+    } else {
+        format!(
+            "{} → {}",
+            crate::text::visible(&file_name(&sources.0.path)),
+            crate::text::visible(&file_name(&sources.1.path))
+        )
+    };
+    let session = Session {
+        dataset: Arc::new(pair.before),
+        bank: bank.map(Arc::new),
+        fit_options: before.options.clone(),
+        use_cache: true,
+        text_model: None,
+        fitted: Some(Arc::new(before)),
+        comparison: Some(Arc::new(comparison::ComparisonView {
+            after: Arc::new(pair.after),
+            diff: comparison,
+            label,
+        })),
+    };
+    run(session, options)
+}
+
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or(path.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Opens the explorer; the terminal is restored on return, on error, on panic and on SIGINT,

@@ -315,3 +315,40 @@ fn a_signal_from_outside_restores_the_terminal() {
         );
     }
 }
+
+/// `demo --diff` opens the explorer in comparison mode: verdicts in the class list, both
+/// models' outcomes on a class's hard rows, and the check before and after, with real keys.
+#[test]
+fn demo_diff_opens_the_comparison_and_quits_cleanly() {
+    require_tmux();
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("faultline-diff-{}", std::process::id()),
+    };
+    let command = explorer_session(state.path(), "", "; echo EXIT=$?; sleep 30").replacen(
+        " demo ",
+        " demo --diff ",
+        1,
+    );
+    tmux.start(&command);
+    let screen = tmux.wait_for("regressed");
+    assert!(screen.contains("Classes · by verdict"), "{screen}");
+    assert!(screen.contains("bef  aft  verdict"), "{screen}");
+    assert!(screen.contains("new"), "{screen}");
+    // Down to the regressed class: the check says so and shows both gaps.
+    tmux.run(&["send-keys", "-t", "fl", "j"]);
+    let screen = tmux.wait_for("before → after: regressed");
+    assert!(screen.contains("after pred"), "{screen}");
+    assert!(screen.contains("gap 70 → 90 points"), "{screen}");
+    tmux.run(&["send-keys", "-t", "fl", "/", "d", "o", "g", "Enter"]);
+    tmux.wait_for("before → after: fixed");
+    tmux.run(&["send-keys", "-t", "fl", "q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "fl", "#{alternate_on}"])
+            .trim(),
+        "0",
+        "alternate screen left"
+    );
+}

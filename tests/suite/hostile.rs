@@ -608,7 +608,7 @@ fn a_full_stdout_is_an_error_and_a_closed_pipe_is_not() {
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("writing to standard output"),
         "{}",

@@ -758,3 +758,94 @@ fn the_preview_advice_is_drawn_escaped() {
     let screen = render(&mut app, &mut images, 120, 36);
     assert!(screen.contains("kitty(\\x1b[31m0.26)"), "{screen}");
 }
+
+/// The demo's retrained model compared with the first, as `faultline diff` opens it.
+fn comparison_app() -> App {
+    static VIEW: OnceLock<Arc<faultline::ui::comparison::ComparisonView>> = OnceLock::new();
+    let view = VIEW.get_or_init(|| {
+        let (dataset, bank, before) = world().app_parts.clone();
+        let mut after = generate(&DemoOptions::default()).after;
+        after.images.clone_from(&dataset.images);
+        let after_model = fit_model(&after, &FitOptions::default()).unwrap();
+        let diff = faultline::analysis::compare::compare(
+            &dataset,
+            &after,
+            &before,
+            &after_model,
+            &faultline::analysis::compare::CompareOptions {
+                bank: Some(&bank),
+                check_k: 50,
+            },
+        );
+        Arc::new(faultline::ui::comparison::ComparisonView {
+            after: Arc::new(after),
+            diff,
+            label: "prediction → prediction_after".into(),
+        })
+    });
+    let mut app = app();
+    app.set_comparison(view.clone());
+    app
+}
+
+/// Comparison mode: the class list is sorted by verdict (worst first) and shows both models'
+/// accuracy; a class shows its hard rows with both models' outcomes and the check before and
+/// after; the shared entry lists the verdict in each class it hurts.
+#[test]
+fn the_comparison_screen_at_80x24_and_160x48() {
+    let mut app = comparison_app();
+    type_keys(&mut app, "j");
+    assert_eq!(app.selected_name(), "bird", "regressed sorts first");
+    let screen = render(&mut app, &mut no_images(), 160, 48);
+    for shown in [
+        "Classes · prediction → prediction_after",
+        "bef  aft  verdict",
+        "regressed",
+        "before predicted after after pred",
+        "before → after: regressed",
+        "gap 70 → 90 points",
+        "before model:",
+    ] {
+        assert!(screen.contains(shown), "{shown}:\n{screen}");
+    }
+    // Class order: regressed, new, then persisting, weaker, fixed.
+    let order: Vec<usize> = ["bird", "horse", "cat", "car", "dog"]
+        .iter()
+        .map(|name| screen.find(&format!("  {name} ")).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{screen}");
+    insta::assert_snapshot!("comparison_bird_160x48", screen);
+
+    while app.selected_name() != "dog" {
+        type_keys(&mut app, "j");
+    }
+    let screen = render(&mut app, &mut no_images(), 80, 24);
+    assert!(screen.contains("before → after: fixed"), "{screen}");
+    assert!(screen.contains("before after"), "{screen}");
+    insta::assert_snapshot!("comparison_dog_80x24", screen);
+
+    // The new failure of a class that had none: said in the check.
+    while app.selected_name() != "horse" {
+        type_keys(&mut app, "k");
+    }
+    let screen = render(&mut app, &mut no_images(), 160, 48);
+    assert!(screen.contains("new in the after model"), "{screen}");
+    assert!(screen.contains("a photo of a brown horse on"), "{screen}");
+
+    type_keys(&mut app, "g");
+    let screen = render(&mut app, &mut no_images(), 80, 24);
+    assert!(screen.contains("shared"), "{screen}");
+    assert!(screen.contains("1 mode"), "{screen}");
+    let screen = render(&mut app, &mut no_images(), 160, 48);
+    for class in ["sheep", "deer", "cow"] {
+        assert!(
+            screen.contains(&format!("{class}: persisting · hard side")),
+            "{class}:\n{screen}"
+        );
+    }
+    insta::assert_snapshot!("comparison_shared_160x48", screen);
+
+    // s cycles the sort through the verdict order and back.
+    type_keys(&mut app, "s");
+    assert_ne!(app.sort.label(), "verdict");
+}

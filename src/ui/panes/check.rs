@@ -7,8 +7,10 @@
 
 use super::{block, distinctive, shown};
 use crate::analysis::assess::Evidence;
+use crate::analysis::compare::{Paired, Verdict};
 use crate::analysis::findings::SharedFindings;
 use crate::ui::app::{App, Pane};
+use crate::ui::comparison;
 use crate::ui::theme::Theme;
 use crate::ui::typed_caption::{TypedCaption, TypedResult};
 use ratatui::layout::Rect;
@@ -91,19 +93,120 @@ fn shared_lines<'a>(shared: &SharedFindings, count: usize, theme: &Theme) -> Vec
     lines
 }
 
+/// "26% → 88%".
+fn paired(p: &Paired) -> String {
+    format!("{:.0}% → {:.0}%", p.before * 100.0, p.after * 100.0)
+}
+
+/// Comparison mode, first thing in the pane: the verdict on the mode shown and the numbers
+/// behind it under both models, then what the after model found that is new.
+fn comparison_lines<'a>(app: &App, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let (Some(view), Some(along)) = (&app.comparison, app.along()) else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    if let Some(shared) = app.shared_view() {
+        lines.push(Line::styled(
+            format!("shared mode {}, before → after:", shared.position + 1),
+            theme.muted,
+        ));
+        for c in &shared.classes {
+            let Some(m) = view.mode(c.class, along) else {
+                continue;
+            };
+            lines.push(Line::from(vec![
+                Span::raw(format!("{}: ", shown(&c.name))),
+                Span::styled(m.verdict.name(), comparison::style(m.verdict, theme)),
+                Span::raw(format!(" · hard side {}", paired(&m.hard))),
+            ]));
+        }
+        return lines;
+    }
+    let Some(class) = app.selected_class() else {
+        return lines;
+    };
+    let diff = view.class(class);
+    if let Some(m) = view.mode(class, along) {
+        let what = if m.significant {
+            m.verdict.name().to_string()
+        } else {
+            "not a finding before".into()
+        };
+        lines.push(Line::styled(
+            format!("before → after: {what}"),
+            comparison::style(m.verdict, theme),
+        ));
+        let row = |label: &str, p: &Paired, colour: Color| {
+            // The rows count only where the line has room for it (no wrapped bar).
+            let note = if width >= 48 {
+                format!("was {:.0}% ({} rows)", p.before * 100.0, p.rows)
+            } else {
+                format!("was {:.0}%", p.before * 100.0)
+            };
+            bar_line(label, p.after, colour, note, width)
+        };
+        lines.push(row("hard", &m.hard, theme.bar_hard));
+        lines.push(row("easy", &m.easy, theme.bar_easy));
+        let points = crate::report::diff::signed_points;
+        let (before, after) = (m.gap_before.estimate * 100.0, m.gap_after.estimate * 100.0);
+        let change = points(m.gap_change.estimate, 0);
+        let (low, high) = (points(m.gap_change.low, 0), points(m.gap_change.high, 0));
+        // Narrow panes get the short forms, so no line wraps mid-number.
+        lines.push(Line::from(if width >= 48 {
+            format!("gap {before:.0} → {after:.0} points, change {change} (CI {low} to {high})")
+        } else {
+            format!("gap {before:.0} → {after:.0} ({change}, CI {low} to {high})")
+        }));
+        if let Some(check) = &m.check {
+            if width >= 48 {
+                lines.push(Line::from(format!(
+                    "near hard caption {} · easy {}",
+                    paired(&check.near_hard),
+                    paired(&check.near_easy)
+                )));
+            } else {
+                lines.push(Line::from(format!(
+                    "near hard {}",
+                    paired(&check.near_hard)
+                )));
+                lines.push(Line::from(format!(
+                    "near easy {}",
+                    paired(&check.near_easy)
+                )));
+            }
+        }
+    }
+    if let Some(accuracy) = diff.and_then(|d| d.accuracy.as_ref()) {
+        lines.push(Line::from(format!("class {}", paired(accuracy))));
+    }
+    for new in diff.map_or(&[][..], |d| d.new.as_slice()) {
+        let name = new
+            .check
+            .as_ref()
+            .map_or(String::new(), |c| format!(" {}", shown(&c.hard_caption)));
+        lines.push(Line::styled(
+            format!(
+                "new in the after model: its {}{name}: hard side {}",
+                crate::report::diff::mode_label(new.along),
+                paired(&new.hard)
+            ),
+            comparison::style(Verdict::New, theme),
+        ));
+    }
+    lines.push(Line::styled("before model:", theme.muted));
+    lines
+}
+
 /// Draws the pane; returns how many lines it has (how far it scrolls).
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Pane::Check;
     let outer = block("Check", focused, theme);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
+    let mut lines = comparison_lines(app, theme, inner.width);
     if let Some(shared) = app.shared_view() {
-        return paint(
-            frame,
-            inner,
-            app,
-            shared_lines(shared, app.mode_count(), theme),
-        );
+        lines.extend(shared_lines(shared, app.mode_count(), theme));
+        return paint(frame, inner, app, lines);
     }
     let (Some(class_findings), Some(findings)) = (app.findings(), app.view()) else {
         let text = match app.fit {
@@ -113,7 +216,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
         frame.render_widget(Paragraph::new(text).style(theme.muted), inner);
         return 0;
     };
-    let mut lines: Vec<Line> = Vec::new();
     // Which mode, and whether it is real: where the user decides.
     let e = &findings.assessment.evidence;
     let which = if class_findings.modes.len() > 1 {

@@ -3,6 +3,7 @@
 use super::{block, fitting_title, visible_window};
 use crate::analysis::findings::Status;
 use crate::ui::app::{App, Entry, Mode, Pane};
+use crate::ui::comparison;
 use crate::ui::theme::Theme;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -31,6 +32,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 theme.accent,
             ),
         ])
+    } else if let Some(view) = &app.comparison {
+        Line::from(fitting_title(
+            &[
+                format!("Classes · {} · by {}", view.label, app.sort.label()),
+                format!("Classes · {}", view.label),
+                format!("Classes · by {}", app.sort.label()),
+                "Classes".to_string(),
+            ],
+            area.width,
+        ))
     } else {
         Line::from(fitting_title(
             &[
@@ -91,6 +102,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                         .map_or("-".into(), |a| format!("{:.0}%", a * 100.0)),
                 ),
             ];
+            if let Some(view) = &app.comparison {
+                // Comparison: the after model's accuracy and the class's verdict (narrow: the
+                // verdict alone).
+                let diff = view.class(c);
+                if !wide {
+                    cells.pop();
+                }
+                if wide {
+                    cells.push(Cell::from(
+                        diff.and_then(|d| d.accuracy)
+                            .map_or("-".into(), |a| format!("{:.0}%", a.after * 100.0)),
+                    ));
+                }
+                cells.push(Cell::from(diff.map_or(Span::raw("-"), |d| {
+                    let v = d.summary();
+                    Span::styled(comparison::short(v), comparison::style(v, theme))
+                })));
+                return Row::new(cells);
+            }
             if wide {
                 cells.push(Cell::from(format!("{}", r.test_errors)));
                 cells.push(Cell::from(
@@ -108,7 +138,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             Row::new(cells)
         })
         .collect();
-    let (header, widths) = if wide {
+    let (header, widths) = if app.comparison.is_some() {
+        if wide {
+            (
+                vec!["", "class", "bef", "aft", "verdict"],
+                vec![
+                    Constraint::Length(2),
+                    Constraint::Min(6),
+                    Constraint::Length(4),
+                    Constraint::Length(4),
+                    Constraint::Length(9),
+                ],
+            )
+        } else {
+            (
+                vec!["", "class", "verdict"],
+                vec![
+                    Constraint::Length(2),
+                    Constraint::Min(6),
+                    Constraint::Length(9),
+                ],
+            )
+        }
+    } else if wide {
         (
             vec!["", "class", "test", "err", "cv", "m"],
             vec![
@@ -151,12 +203,30 @@ fn shared_row(app: &App, wide: bool, theme: &Theme) -> Row<'static> {
         .model
         .as_ref()
         .map_or(&[][..], |m| &m.assessment.shared[..]);
+    if app.comparison.is_some() {
+        // The count goes in the verdict column: a narrow class column cuts "shared (1)".
+        let count = format!(
+            "{} mode{}",
+            shared.len(),
+            if shared.len() == 1 { "" } else { "s" }
+        );
+        let mut cells = vec![
+            Cell::from(Span::styled(SHARED_MARK, theme.accent)),
+            Cell::from(Span::styled("shared", theme.accent)),
+        ];
+        if wide {
+            cells.extend([Cell::from(""), Cell::from("")]);
+        }
+        cells.push(Cell::from(Span::styled(count, theme.muted)));
+        return Row::new(cells);
+    }
     // Narrow: the modes count here; what they are shows when the entry is selected.
     let name = format!("shared ({})", shared.len());
     let mut cells = vec![
         Cell::from(Span::styled(SHARED_MARK, theme.accent)),
         Cell::from(Span::styled(name, theme.accent)),
     ];
-    cells.extend((0..if wide { 4 } else { 1 }).map(|_| Cell::from("")));
+    let blanks = if wide { 4 } else { 1 };
+    cells.extend((0..blanks).map(|_| Cell::from("")));
     Row::new(cells)
 }

@@ -19,20 +19,30 @@ enum Column {
     Score,
     Verdict,
     Predicted,
+    /// Comparison mode: the after model's outcome and prediction.
+    After,
+    AfterPredicted,
     Confidence,
 }
 
 /// In screen order; `DROP` says which go first when there is no room.
-const COLUMNS: [Column; 7] = [
+const COLUMNS: [Column; 9] = [
     Column::Rank,
     Column::Class,
     Column::Id,
     Column::Score,
     Column::Verdict,
     Column::Predicted,
+    Column::After,
+    Column::AfterPredicted,
     Column::Confidence,
 ];
-const DROP: [Column; 3] = [Column::Rank, Column::Confidence, Column::Predicted];
+const DROP: [Column; 4] = [
+    Column::Rank,
+    Column::Confidence,
+    Column::Predicted,
+    Column::AfterPredicted,
+];
 
 /// Returns the list's scroll offset and the screen row of its first row.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, u16) {
@@ -126,16 +136,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         .max()
         .unwrap_or(2)
         .clamp(2, 24) as u16;
-    let predicted_width = examples[window.clone()]
-        .iter()
-        .map(|r| {
-            name(dataset.predictions.as_ref().and_then(|p| p[r.row]))
-                .chars()
-                .count()
-        })
-        .max()
-        .unwrap_or(1)
-        .clamp("predicted".len(), 20) as u16;
+    let after = app.comparison.as_ref().map(|v| &v.after);
+    let predicted_width_of = |d: &crate::data::Dataset, header: &str| {
+        examples[window.clone()]
+            .iter()
+            .map(|r| {
+                name(d.predictions.as_ref().and_then(|p| p[r.row]))
+                    .chars()
+                    .count()
+            })
+            .max()
+            .unwrap_or(1)
+            .clamp(header.len(), 20) as u16
+    };
+    let predicted_width = predicted_width_of(dataset, "predicted");
+    let after_predicted_width = after.map_or(0, |a| predicted_width_of(a, "after pred"));
     let class_width = examples[window.clone()]
         .iter()
         .map(|r| name(dataset.labels[r.row]).chars().count())
@@ -147,8 +162,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         Column::Class => class_width,
         Column::Id => id_width,
         Column::Score => 7,
+        Column::Verdict if after.is_some() => 6,
         Column::Verdict => 5,
         Column::Predicted => predicted_width,
+        Column::After => 5,
+        Column::AfterPredicted => after_predicted_width,
         Column::Confidence => 4,
     };
     let mut shown_columns: Vec<Column> = COLUMNS.to_vec();
@@ -157,6 +175,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
     }
     if dataset.predictions.is_none() {
         shown_columns.retain(|c| *c != Column::Predicted);
+    }
+    match after {
+        None => shown_columns.retain(|c| !matches!(c, Column::After | Column::AfterPredicted)),
+        Some(a) if a.predictions.is_none() => {
+            shown_columns.retain(|c| *c != Column::AfterPredicted)
+        }
+        Some(_) => {}
     }
     if dataset.confidence.is_none() {
         shown_columns.retain(|c| *c != Column::Confidence);
@@ -180,8 +205,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
             Column::Class => "class",
             Column::Id => "id",
             Column::Score => "score",
+            Column::Verdict if after.is_some() => "before",
             Column::Verdict => "model",
             Column::Predicted => "predicted",
+            Column::After => "after",
+            Column::AfterPredicted => "after pred",
             Column::Confidence => "conf",
         })
         .collect();
@@ -190,6 +218,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
         .enumerate()
         .map(|(i, r)| {
             let correct = dataset.correct[r.row] == Some(true);
+            let outcome = |right: bool| {
+                if right {
+                    Span::styled("✓ ok", theme.easy)
+                } else {
+                    Span::styled("✗ err", theme.hard)
+                }
+            };
             let cells = shown_columns.iter().map(|c| match c {
                 Column::Rank => Cell::from(format!("{}", first + i + 1)),
                 Column::Class => Cell::from(name(dataset.labels[r.row])),
@@ -198,14 +233,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> (usize, 
                     app.sigma(r.decision_value),
                     r.decision_value,
                 )),
-                Column::Verdict => Cell::from(if correct {
-                    Span::styled("✓ ok", theme.easy)
-                } else {
-                    Span::styled("✗ err", theme.hard)
-                }),
+                Column::Verdict => Cell::from(outcome(correct)),
                 Column::Predicted => {
                     Cell::from(name(dataset.predictions.as_ref().and_then(|p| p[r.row])))
                 }
+                Column::After => Cell::from(
+                    after.map_or(Span::raw(""), |a| outcome(a.correct[r.row] == Some(true))),
+                ),
+                Column::AfterPredicted => Cell::from(after.map_or(String::new(), |a| {
+                    name(a.predictions.as_ref().and_then(|p| p[r.row]))
+                })),
                 Column::Confidence => Cell::from(
                     dataset
                         .confidence
