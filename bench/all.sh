@@ -19,5 +19,9 @@ echo "## loading"
 bash bench/load.sh
 echo "## embedding"
 bash bench/embed.sh
+echo "## several modes, shared modes"
+bash bench/modes.sh
+echo "## diff against two reports"
+bash bench/diff.sh
 echo "## explorer and interactive operations"
 cargo bench --bench explorer 2>/dev/null
