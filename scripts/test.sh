@@ -27,4 +27,5 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
-exec cargo test --locked "$@"
+# test-hooks: the fault injection two tests need (a killed job, a panicking explorer).
+exec cargo test --locked --features test-hooks "$@"

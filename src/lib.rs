@@ -12,12 +12,12 @@ pub mod data;
 pub mod demo;
 pub mod embed;
 pub mod error;
-pub mod files;
+pub(crate) mod files;
 pub mod panic_guard;
-pub mod report;
+pub(crate) mod report;
 pub mod rng;
 pub mod signals;
-pub mod storage;
+pub(crate) mod storage;
 pub mod text;
 pub mod ui;
 

@@ -144,16 +144,7 @@ pub fn fit_class(features: &[f32], dim: usize, correct: &[bool], options: &FitOp
     })
 }
 
-/// Fits every class in parallel.
-pub fn fit_all(
-    dataset: &Dataset,
-    standardizer: &Standardizer,
-    options: &FitOptions,
-) -> Vec<ClassFit> {
-    fit_all_with_progress(dataset, standardizer, options, &AtomicUsize::new(0))
-}
-
-/// Like [`fit_all`], counting finished classes in `done` (for progress bars).
+/// Fits every class in parallel, counting finished classes in `done` (for progress bars).
 pub fn fit_all_with_progress(
     dataset: &Dataset,
     standardizer: &Standardizer,

@@ -279,11 +279,6 @@ impl ClassFindings {
         self.modes.get(position)
     }
 
-    /// Modes that are findings (mode 1 counted when it is one).
-    pub fn found(&self) -> usize {
-        self.modes.iter().filter(|m| m.is_finding()).count()
-    }
-
     pub fn is_finding(&self) -> bool {
         self.first().is_some_and(ModeFindings::is_finding)
     }

@@ -111,8 +111,6 @@ pub struct Solution {
     pub model: LinearSvm,
     /// Dual variables, in the order of `Rows::rows`; a warm start for a larger C.
     pub alpha: Vec<f64>,
-    /// Coordinate-descent passes, summed over all inner solves.
-    pub iterations: usize,
     pub converged: bool,
 }
 
@@ -284,7 +282,7 @@ pub fn fit(data: Rows, y: &[bool], params: &SvmParams, warm: Option<(&[f64], f64
     let mut rng = Rng::new(params.seed);
     match params.bias {
         BiasMode::Regularized => {
-            let (iterations, converged) = descend(
+            let (_, converged) = descend(
                 &problem,
                 &mut state,
                 Intercept::Augmented(scaling),
@@ -297,7 +295,6 @@ pub fn fit(data: Rows, y: &[bool], params: &SvmParams, warm: Option<(&[f64], f64
                     b: state.w_bias * scaling,
                 },
                 alpha: state.alpha,
-                iterations,
                 converged,
             }
         }
@@ -311,11 +308,9 @@ pub fn fit(data: Rows, y: &[bool], params: &SvmParams, warm: Option<(&[f64], f64
 fn fit_free_bias(p: &Problem, mut state: State, params: &SvmParams, rng: &mut Rng) -> Solution {
     let total: f64 = p.upper.iter().sum();
     let zero_band = 1e-9 * total.max(1e-300);
-    let mut iterations = 0;
     let mut converged = true;
     let mut balance = |b: f64, state: &mut State, rng: &mut Rng| -> f64 {
-        let (it, ok) = descend(p, state, Intercept::Fixed(b), params, rng);
-        iterations += it;
+        let (_, ok) = descend(p, state, Intercept::Fixed(b), params, rng);
         converged &= ok;
         state
             .alpha
@@ -416,7 +411,6 @@ fn fit_free_bias(p: &Problem, mut state: State, params: &SvmParams, rng: &mut Rn
     Solution {
         model: LinearSvm { w: state.w, b },
         alpha: state.alpha,
-        iterations,
         converged,
     }
 }

@@ -47,6 +47,22 @@ In a captions.txt line, {class} is replaced by each class name.")]
     Templates,
 }
 
+/// `--device`, as the command line names it (clap stays out of `embed`, as with `BiasArg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Cuda,
+}
+
+impl From<DeviceArg> for Device {
+    fn from(arg: DeviceArg) -> Device {
+        match arg {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Cuda => Device::Cuda,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ModelArgs {
     /// CLIP model folder: vision_model.onnx + text_model.onnx (or model.onnx), tokenizer.json,
@@ -58,7 +74,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE")]
     pub ort_lib: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "cpu")]
-    pub device: Device,
+    pub device: DeviceArg,
     /// Items per model call
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
@@ -162,7 +178,7 @@ fn images_command(args: ImageArgs) -> Result<()> {
         chunk_rows: args.chunk_rows,
         shard: args.shard,
         strict: args.strict,
-        device: args.model.device,
+        device: args.model.device.into(),
         threads: args.model.threads,
         quiet: args.model.quiet,
     };
@@ -209,7 +225,7 @@ fn captions_command(args: CaptionArgs) -> Result<()> {
         out: args.out,
         classes,
         batch_size: args.model.batch_size,
-        device: args.model.device,
+        device: args.model.device.into(),
         threads: args.model.threads,
         quiet: args.model.quiet,
     };

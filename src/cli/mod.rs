@@ -1,6 +1,6 @@
 //! The command line: clap definitions, and one function per subcommand.
 
-pub mod diff;
+pub(crate) mod diff;
 pub mod embed;
 
 use crate::analysis::direction::FitOptions;
@@ -101,7 +101,32 @@ pub enum Command {
 pub struct DoctorArgs {
     /// The protocol to try (auto detects it as the explorer does)
     #[arg(long, value_enum, default_value = "auto")]
-    pub image_protocol: ProtocolChoice,
+    pub image_protocol: ProtocolArg,
+}
+
+/// `--image-protocol`, as the command line names it (clap stays out of `ui`, as with
+/// [`BiasArg`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolArg {
+    Auto,
+    Kitty,
+    Sixel,
+    Iterm2,
+    Halfblocks,
+    None,
+}
+
+impl From<ProtocolArg> for ProtocolChoice {
+    fn from(arg: ProtocolArg) -> ProtocolChoice {
+        match arg {
+            ProtocolArg::Auto => ProtocolChoice::Auto,
+            ProtocolArg::Kitty => ProtocolChoice::Kitty,
+            ProtocolArg::Sixel => ProtocolChoice::Sixel,
+            ProtocolArg::Iterm2 => ProtocolChoice::Iterm2,
+            ProtocolArg::Halfblocks => ProtocolChoice::Halfblocks,
+            ProtocolArg::None => ProtocolChoice::None,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -364,7 +389,7 @@ pub struct UiArgs {
     pub theme: Option<String>,
     /// How to draw images (auto detects the terminal's protocol once at start-up)
     #[arg(long, value_enum, help_heading = "Explorer")]
-    pub image_protocol: Option<ProtocolChoice>,
+    pub image_protocol: Option<ProtocolArg>,
     /// Config file with theme, image protocol and key bindings
     /// (default: ~/.config/faultline/config.toml when present)
     #[arg(long, value_name = "FILE", help_heading = "Explorer")]
@@ -387,12 +412,16 @@ impl UiArgs {
                 .unwrap_or("dark"),
         )?;
         let image_protocol = match (self.image_protocol, &config.image_protocol) {
-            (Some(choice), _) => choice,
-            (None, Some(name)) => {
-                <ProtocolChoice as clap::ValueEnum>::from_str(name, true).map_err(|_| {
-                    Error::input(&source, format!("image_protocol '{name}': use auto, kitty, sixel, iterm2, halfblocks or none"))
-                })?
-            }
+            (Some(choice), _) => choice.into(),
+            (None, Some(name)) => ProtocolChoice::parse(name).ok_or_else(|| {
+                Error::input(
+                    &source,
+                    format!(
+                        "image_protocol '{}': use auto, kitty, sixel, iterm2, halfblocks or none",
+                        crate::text::visible(name)
+                    ),
+                )
+            })?,
             (None, None) => ProtocolChoice::Auto,
         };
         Ok(UiOptions {
@@ -531,7 +560,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Intervene(args) => intervene_command(args),
         Command::Diff(args) => diff::diff_command(args),
         Command::Embed(args) => embed::embed_command(args),
-        Command::Doctor(args) => crate::ui::doctor::run(args.image_protocol),
+        Command::Doctor(args) => crate::ui::doctor::run(args.image_protocol.into()),
     }
 }
 
@@ -1036,4 +1065,29 @@ fn intervene_command(args: InterveneArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// The command line's names are the layers' own: a value clap accepts reaches the same
+    /// choice as the config file's spelling of it.
+    #[test]
+    fn command_line_enums_map_to_the_layers_choices() {
+        for arg in ProtocolArg::value_variants() {
+            let name = arg.to_possible_value().unwrap().get_name().to_string();
+            assert_eq!(
+                ProtocolChoice::parse(&name),
+                Some(ProtocolChoice::from(*arg))
+            );
+        }
+        assert_eq!(
+            ProtocolArg::value_variants().len(),
+            ProtocolChoice::ALL.len()
+        );
+        assert_eq!(ProtocolChoice::parse(" SIXEL"), Some(ProtocolChoice::Sixel));
+        assert_eq!(ProtocolChoice::parse("ascii"), None);
+    }
 }

@@ -3,7 +3,7 @@
 
 mod columns;
 mod load;
-pub mod pair;
+pub(crate) mod pair;
 mod parquet_input;
 mod partition;
 mod split;
@@ -15,7 +15,6 @@ pub use load::{
     available_memory, has_column, load_dataset, load_outcomes, read_class_names, ColumnNames,
     LoadOptions, Outcomes,
 };
-pub use split::stratified_val_test_split;
 
 use arrow::buffer::ScalarBuffer;
 use serde::{Deserialize, Serialize};

@@ -348,7 +348,8 @@ impl Drop for RemoveIfNoChunks<'_> {
 }
 
 /// Tests of resumption set FAULTLINE_TEST_CRASH_AFTER_CHUNK=K to die like a killed process
-/// right after chunk K is written.
+/// right after chunk K is written (only in builds with the `test-hooks` feature).
+#[cfg(feature = "test-hooks")]
 fn simulate_crash(chunk: usize) {
     if std::env::var("FAULTLINE_TEST_CRASH_AFTER_CHUNK")
         .ok()
@@ -523,6 +524,7 @@ pub fn run(job: &ImageJob) -> Result<ImageSummary> {
             std::fs::write(chunk_file(k), b"").map_err(|e| Error::io(&chunk_file(k), e))?;
         }
         skipped.extend(chunk_skipped);
+        #[cfg(feature = "test-hooks")]
         simulate_crash(k);
     }
     progress.finish();

@@ -3,10 +3,10 @@
 //! batch jobs that survive interruption and split across machines.
 
 pub mod captions;
-pub mod images;
+pub(crate) mod images;
 pub mod inputs;
 pub mod model;
 pub mod preprocess;
-pub mod progress;
+pub(crate) mod progress;
 pub mod runtime;
 pub mod tokenize;

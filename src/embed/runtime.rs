@@ -7,9 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The oldest ONNX Runtime the `api-31` build works with.
-pub const MINIMUM_VERSION: &str = "1.31";
-
 const HOW_TO_GET_ONE: &str = "install one with `pip install onnxruntime` (or `onnxruntime-gpu` for \
 CUDA) in the active Python, or point --ort-lib or ORT_DYLIB_PATH at libonnxruntime (version >= 1.31)";
 
@@ -162,13 +159,5 @@ pub fn init(flag: Option<&Path>) -> Result<&'static ort::environment::Environmen
     match outcome {
         Ok((_, environment)) => Ok(environment),
         Err(message) => Err(Error::Usage(message.clone())),
-    }
-}
-
-/// The library loaded by [`init`], if any.
-pub fn loaded_library() -> Option<&'static Path> {
-    match LOADED.get() {
-        Some(Ok((path, _))) => Some(path),
-        _ => None,
     }
 }

@@ -2,13 +2,13 @@
 //! file is written through `files::write_atomically`: a reader sees the old file or the new one,
 //! never half of one.
 
-pub mod diff;
-pub mod export;
-pub mod gate;
-pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod table;
+pub(crate) mod diff;
+pub(crate) mod export;
+pub(crate) mod gate;
+pub(crate) mod json;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod table;
 
 /// A decision value or caption score as people read it: in units of the class's decision
 /// spread ("-2.14σ"), the same at any C; the raw value (at small C about 1e-5) only when the

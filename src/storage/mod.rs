@@ -3,7 +3,7 @@
 //! triage state and the demo's thumbnails live in the user's cache and state directories, never
 //! beside an input; environment variables move them (tests point them at temporary folders).
 
-pub mod fit_cache;
+pub(crate) mod fit_cache;
 
 use std::path::PathBuf;
 

@@ -24,8 +24,8 @@ use ratatui_image::protocol::Protocol;
 use ratatui_image::{FontSize, Resize};
 use std::time::{Duration, Instant};
 
-/// The user's `--image-protocol`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The user's `--image-protocol` (or the config file's `image_protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtocolChoice {
     Auto,
     Kitty,
@@ -33,6 +33,35 @@ pub enum ProtocolChoice {
     Iterm2,
     Halfblocks,
     None,
+}
+
+impl ProtocolChoice {
+    pub const ALL: [ProtocolChoice; 6] = [
+        ProtocolChoice::Auto,
+        ProtocolChoice::Kitty,
+        ProtocolChoice::Sixel,
+        ProtocolChoice::Iterm2,
+        ProtocolChoice::Halfblocks,
+        ProtocolChoice::None,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolChoice::Auto => "auto",
+            ProtocolChoice::Kitty => "kitty",
+            ProtocolChoice::Sixel => "sixel",
+            ProtocolChoice::Iterm2 => "iterm2",
+            ProtocolChoice::Halfblocks => "halfblocks",
+            ProtocolChoice::None => "none",
+        }
+    }
+
+    /// From a name as the config file gives it (any case).
+    pub fn parse(name: &str) -> Option<ProtocolChoice> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+    }
 }
 
 /// How long the terminal has to answer. Generous, because over SSH an answer takes a round

@@ -12,13 +12,6 @@ pub struct Key {
 }
 
 impl Key {
-    pub fn plain(code: KeyCode) -> Self {
-        Key {
-            code,
-            modifiers: KeyModifiers::NONE,
-        }
-    }
-
     pub fn from_event(event: KeyEvent) -> Self {
         // Shift is part of the character for letters and symbols; keep it only for named keys.
         let mut modifiers =

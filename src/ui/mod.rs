@@ -6,17 +6,17 @@
 
 pub mod action;
 pub mod app;
-pub mod commands;
+pub(crate) mod commands;
 pub mod comparison;
 pub mod config;
-pub mod doctor;
+pub(crate) mod doctor;
 pub mod export;
-pub mod findings;
+pub(crate) mod findings;
 pub mod graphics;
 pub mod images;
 pub mod input;
 pub mod keymap;
-pub mod panes;
+pub(crate) mod panes;
 pub mod theme;
 pub mod triage;
 pub mod typed_caption;
@@ -278,6 +278,7 @@ where
             &options.keymap,
         )
         .map_err(draw_error)?;
+        #[cfg(feature = "test-hooks")]
         simulate_panic();
         // Blocks until something happens; then takes in everything else that is waiting, so
         // a burst of decoded previews costs one frame.
@@ -297,7 +298,8 @@ where
 }
 
 /// The terminal test of the panic path sets FAULTLINE_TEST_PANIC_AFTER_DRAW=1 to panic once the
-/// first frame is drawn, as a bug would.
+/// first frame is drawn, as a bug would (only in builds with the `test-hooks` feature).
+#[cfg(feature = "test-hooks")]
 fn simulate_panic() {
     if std::env::var_os("FAULTLINE_TEST_PANIC_AFTER_DRAW").is_some_and(|v| v == "1") {
         panic!("FAULTLINE_TEST_PANIC_AFTER_DRAW");

@@ -254,34 +254,13 @@ fn modes(tmux: &Tmux) -> String {
 #[test]
 fn a_signal_from_outside_restores_the_terminal() {
     require_tmux();
-    // Signals from outside, and a panic inside (exit 101).
-    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP"), (0, "panic")] {
+    for (signal, name) in [(15, "TERM"), (2, "INT"), (1, "HUP")] {
         let state = tempfile::tempdir().unwrap();
         let tmux = Tmux {
             socket: format!("faultline-signal-{}-{name}", std::process::id()),
         };
-        // After faultline dies: its status, then the tty's modes (raw mode off means icanon
-        // and echo are back).
-        let command = explorer_session(
-            state.path(),
-            &format!("FAULTLINE_TEST_PANIC_AFTER_DRAW={}", u8::from(signal == 0)),
-            " 2>/dev/null; echo EXIT=$?; echo STTY: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)') :STTY; sleep 30",
-        );
+        let command = explorer_session(state.path(), "", AFTER_EXIT);
         tmux.start(&command);
-        if signal == 0 {
-            let screen = tmux.wait_for(":STTY");
-            assert!(screen.contains("EXIT=101"), "panic: {screen}");
-            assert!(
-                screen.contains("STTY: icanon echo :STTY"),
-                "panic: the tty is still raw: {screen}"
-            );
-            assert_eq!(
-                modes(&tmux),
-                "alt=0 mouse=0000 cursor=1",
-                "panic: not restored"
-            );
-            continue;
-        }
         tmux.wait_for("✓");
         assert!(
             modes(&tmux).starts_with("alt=1 mouse=1"),
@@ -314,6 +293,41 @@ fn a_signal_from_outside_restores_the_terminal() {
             "SIG{name}: the terminal was not restored"
         );
     }
+}
+
+/// After faultline ends: its status, then the tty's modes (raw mode off means icanon and echo
+/// are back).
+const AFTER_EXIT: &str = " 2>/dev/null; echo EXIT=$?; echo STTY: $(stty -a | tr ' ' '\\n' | grep -E -x -- '-?(icanon|echo)') :STTY; sleep 30";
+
+/// A panic inside the explorer (exit 101) restores the terminal as a signal does.
+#[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "panics through a test hook: cargo test --features test-hooks (scripts/test.sh)"
+)]
+fn a_panic_restores_the_terminal() {
+    require_tmux();
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("faultline-panic-{}", std::process::id()),
+    };
+    let command = explorer_session(
+        state.path(),
+        "FAULTLINE_TEST_PANIC_AFTER_DRAW=1",
+        AFTER_EXIT,
+    );
+    tmux.start(&command);
+    let screen = tmux.wait_for(":STTY");
+    assert!(screen.contains("EXIT=101"), "panic: {screen}");
+    assert!(
+        screen.contains("STTY: icanon echo :STTY"),
+        "panic: the tty is still raw: {screen}"
+    );
+    assert_eq!(
+        modes(&tmux),
+        "alt=0 mouse=0000 cursor=1",
+        "panic: not restored"
+    );
 }
 
 /// `demo --diff` opens the explorer in comparison mode: verdicts in the class list, both

@@ -400,6 +400,10 @@ fn strict_stops_at_the_first_bad_image_and_names_it() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "test-hooks"),
+    ignore = "kills the job through a test hook: cargo test --features test-hooks (scripts/test.sh)"
+)]
 fn a_crashed_run_resumes_and_gives_the_same_file() {
     init_runtime();
     let dir = tempfile::tempdir().unwrap();

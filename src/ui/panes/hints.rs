@@ -40,14 +40,6 @@ fn prioritised(app: &App, keymap: &Keymap) -> Vec<(u8, (String, String))> {
     shown
 }
 
-/// (keys, label) pairs for the current mode and focus.
-pub fn hints(app: &App, keymap: &Keymap) -> Vec<(String, String)> {
-    prioritised(app, keymap)
-        .into_iter()
-        .map(|(_, h)| h)
-        .collect()
-}
-
 /// The hints that fit in `width`, dropping the least important first (the last of equals).
 fn fitting(app: &App, keymap: &Keymap, width: usize) -> Vec<(String, String)> {
     let mut hints = prioritised(app, keymap);

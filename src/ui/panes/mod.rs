@@ -18,8 +18,6 @@ use ratatui::widgets::{Block, BorderType};
 use ratatui::Frame;
 use std::ops::Range;
 
-pub use hints::hints;
-
 /// The slice of a list of `len` rows that a bordered table with a header, `area` high, shows
 /// with `cursor` on screen. Keeps the previous `offset` while the cursor stays visible, the way
 /// ratatui's `TableState` scrolls, but only the shown rows are ever built: a class with 500,000
