@@ -1,6 +1,6 @@
 //! Caption banks: candidate captions with their CLIP text embeddings.
 
-use super::columns::{self, Place, RawClasses};
+use super::columns::{self, names_to_indices, Place, RawClasses, RowLocator};
 use super::load::{input_files, missing_column, BatchSource};
 use super::Embeddings;
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ pub fn load_caption_bank(path: &Path, class_names: &[String], dim: usize) -> Res
     let mut raw_classes: Option<RawClasses> = None;
     let mut bank_dim = None;
     let mut has_class = None;
-    let mut files: Vec<(PathBuf, usize)> = Vec::new();
+    let mut files = RowLocator::default();
     for file in input_files(path)? {
         guard(&file, || -> Result<()> {
             let source = BatchSource::open(&file)?;
@@ -64,7 +64,7 @@ pub fn load_caption_bank(path: &Path, class_names: &[String], dim: usize) -> Res
                 ));
             }
             let start = texts.len();
-            files.push((file.clone(), start));
+            files.push(&file, start);
             let wanted = [TEXT.to_string(), EMBEDDING.to_string(), CLASS.to_string()];
             for batch in source.batches(&wanted)? {
                 let batch = batch?;
@@ -105,10 +105,6 @@ pub fn load_caption_bank(path: &Path, class_names: &[String], dim: usize) -> Res
     if texts.is_empty() {
         return Err(Error::input(path, "the caption bank has no rows"));
     }
-    let locate = |row: usize| {
-        let k = files.partition_point(|(_, s)| *s <= row) - 1;
-        (files[k].0.as_path(), row - files[k].1)
-    };
     let classes = match raw_classes {
         None => vec![None; texts.len()],
         Some(RawClasses::Int(values)) => values
@@ -117,35 +113,17 @@ pub fn load_caption_bank(path: &Path, class_names: &[String], dim: usize) -> Res
             .map(|(row, v)| match v {
                 None => Ok(None),
                 Some(v) if *v >= 0 && (*v as usize) < class_names.len() => Ok(Some(*v as u32)),
-                Some(v) => {
-                    let (file, local) = locate(row);
-                    Err(Error::cell(
-                        file,
-                        CLASS,
-                        local,
-                        format!(
-                            "class index {v} is out of range: the dataset has {} classes",
-                            class_names.len()
-                        ),
-                    ))
-                }
+                Some(v) => Err(files.cell_error(
+                    CLASS,
+                    row,
+                    format!(
+                        "class index {v} is out of range: the dataset has {} classes",
+                        class_names.len()
+                    ),
+                )),
             })
             .collect::<Result<_>>()?,
-        Some(RawClasses::Text(values)) => values
-            .iter()
-            .enumerate()
-            .map(|(row, v)| match v {
-                None => Ok(None),
-                Some(name) => class_names
-                    .iter()
-                    .position(|n| n == name)
-                    .map(|i| Some(i as u32))
-                    .ok_or_else(|| {
-                        let (file, local) = locate(row);
-                        Error::cell(file, CLASS, local, format!("unknown class name '{name}'"))
-                    }),
-            })
-            .collect::<Result<_>>()?,
+        Some(RawClasses::Text(values)) => names_to_indices(class_names, CLASS, &values, &files)?,
     };
     Ok(CaptionBank {
         source: path.to_path_buf(),

@@ -9,7 +9,64 @@ use arrow::array::{
 use arrow::buffer::ScalarBuffer;
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float16Type, Float32Type, Float64Type, Int64Type, UInt64Type};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where each file's rows begin among the rows of several files read one after another, so a
+/// row of the whole is named by its file and its row there.
+#[derive(Debug, Default)]
+pub(crate) struct RowLocator {
+    /// (file, first row of the whole that it holds), in reading order.
+    files: Vec<(PathBuf, usize)>,
+}
+
+impl RowLocator {
+    /// The next file, whose first row is `start` of the whole.
+    pub fn push(&mut self, file: &Path, start: usize) {
+        self.files.push((file.to_path_buf(), start));
+    }
+
+    pub fn first_file(&self) -> Option<&Path> {
+        self.files.first().map(|(f, _)| f.as_path())
+    }
+
+    /// The file holding `row` of the whole, and the row's number in it.
+    pub fn locate(&self, row: usize) -> (&Path, usize) {
+        let k = self.files.partition_point(|(_, start)| *start <= row) - 1;
+        (&self.files[k].0, row - self.files[k].1)
+    }
+
+    /// An error about one cell, named by its file, column and row there.
+    pub fn cell_error(&self, column: &str, row: usize, message: impl Into<String>) -> Error {
+        let (file, local) = self.locate(row);
+        Error::cell(file, column, local, message)
+    }
+}
+
+/// Class names read from a column, as indices into `class_names` (exact names; nulls stay
+/// null); an unknown name is an error naming its file, column and row.
+pub(crate) fn names_to_indices(
+    class_names: &[String],
+    column: &str,
+    values: &[Option<String>],
+    rows: &RowLocator,
+) -> Result<Vec<Option<u32>>> {
+    let index: HashMap<&str, u32> = class_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect();
+    values
+        .iter()
+        .enumerate()
+        .map(|(row, v)| match v {
+            None => Ok(None),
+            Some(name) => index.get(name.as_str()).map(|&i| Some(i)).ok_or_else(|| {
+                rows.cell_error(column, row, format!("unknown class name '{name}'"))
+            }),
+        })
+        .collect()
+}
 
 /// Where a batch sits: the file it came from and the row of its first element in that file.
 #[derive(Clone, Copy)]

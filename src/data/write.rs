@@ -13,13 +13,27 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-pub fn embedding_array(embeddings: &Embeddings) -> ArrayRef {
+/// The input contract's embedding column, as every writer writes it (datasets, caption banks,
+/// `embed` outputs): `embedding`, a fixed-size list of `dim` non-null float32 per row.
+pub fn embedding_column(values: Vec<f32>, dim: usize) -> Result<(Field, ArrayRef)> {
     let item = Arc::new(Field::new("item", DataType::Float32, false));
-    let values = Float32Array::new(embeddings.to_vec().into(), None);
-    Arc::new(
-        FixedSizeListArray::try_new(item, embeddings.dim() as i32, Arc::new(values), None)
-            .expect("values are n x dim"),
+    let size = i32::try_from(dim)
+        .map_err(|_| Error::Internal(format!("{dim} dimensions do not fit a list size")))?;
+    let array = FixedSizeListArray::try_new(
+        item.clone(),
+        size,
+        Arc::new(Float32Array::new(values.into(), None)),
+        None,
     )
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let field = Field::new("embedding", DataType::FixedSizeList(item, size), false);
+    Ok((field, Arc::new(array)))
+}
+
+pub fn embedding_array(embeddings: &Embeddings) -> ArrayRef {
+    embedding_column(embeddings.to_vec(), embeddings.dim())
+        .expect("an Embeddings holds rows x dim values")
+        .1
 }
 
 pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {

@@ -6,7 +6,7 @@ use super::model::{Device, TextModel};
 use super::progress::Progress;
 use crate::analysis::captions::reference_text;
 use crate::error::{Error, Result};
-use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -303,30 +303,19 @@ pub fn run(job: &CaptionJob) -> Result<CaptionSummary> {
         progress.advance(batch.len());
     }
     progress.finish();
-    let item = Arc::new(Field::new("item", DataType::Float32, false));
-    let embedding = FixedSizeListArray::try_new(
-        item.clone(),
-        dim as i32,
-        Arc::new(Float32Array::new(values.into(), None)),
-        None,
-    )
-    .map_err(|e| Error::Internal(e.to_string()))?;
+    let (embedding_field, embedding) = crate::data::write::embedding_column(values, dim)?;
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             found.iter().map(|c| c.text.as_str()),
         )),
-        Arc::new(embedding),
+        embedding,
         Arc::new(StringArray::from_iter(
             found.iter().map(|c| c.class.as_deref()),
         )),
     ];
     let schema = Schema::new(vec![
         Field::new("text", DataType::Utf8, false),
-        Field::new(
-            "embedding",
-            DataType::FixedSizeList(item, dim as i32),
-            false,
-        ),
+        embedding_field,
         Field::new("class", DataType::Utf8, true),
     ]);
     let batch = RecordBatch::try_new(Arc::new(schema), columns)

@@ -11,9 +11,7 @@ use super::preprocess::preprocess_file;
 use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::files::write_atomically;
-use arrow::array::{
-    ArrayRef, FixedSizeListArray, Float32Array, RecordBatch, StringArray, UInt32Array,
-};
+use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -193,16 +191,9 @@ fn chunk_batch(
             columns.push(taken);
         }
     }
-    let item = Arc::new(Field::new("item", DataType::Float32, false));
-    let values = Float32Array::new(embeddings.into(), None);
-    let embedding = FixedSizeListArray::try_new(item.clone(), dim as i32, Arc::new(values), None)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    fields.push(Field::new(
-        "embedding",
-        DataType::FixedSizeList(item, dim as i32),
-        false,
-    ));
-    columns.push(Arc::new(embedding));
+    let (field, embedding) = crate::data::write::embedding_column(embeddings, dim)?;
+    fields.push(field);
+    columns.push(embedding);
     RecordBatch::try_new(
         Arc::new(Schema::new(fields).with_metadata(schema.metadata().clone())),
         columns,

@@ -3,7 +3,7 @@
 
 use super::resolve::{names_preview, parse_class_names};
 use super::{column_list, missing_column, ColumnNames, CLASS_NAMES_KEY};
-use crate::data::columns::{self, Place, RawClasses, RawIds};
+use crate::data::columns::{self, Place, RawClasses, RawIds, RowLocator};
 use crate::error::{Error, Result};
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::buffer::ScalarBuffer;
@@ -21,8 +21,8 @@ pub(super) struct Accumulator<'a> {
     pub(super) present: Option<HashSet<String>>,
     /// The class names the first file's metadata gave, parsed, and that file.
     pub(super) class_names_meta: Option<(PathBuf, Vec<String>)>,
-    /// (file, first global row of that file)
-    pub(super) files: Vec<(PathBuf, usize)>,
+    /// Where each file's rows begin.
+    pub(super) files: RowLocator,
     pub(super) rows: usize,
     pub(super) dim: Option<usize>,
     pub(super) embeddings: Vec<ScalarBuffer<f32>>,
@@ -56,7 +56,7 @@ impl<'a> Accumulator<'a> {
             wanted,
             present: None,
             class_names_meta: None,
-            files: Vec::new(),
+            files: RowLocator::default(),
             rows: 0,
             dim: None,
             embeddings: Vec::new(),
@@ -113,7 +113,7 @@ impl<'a> Accumulator<'a> {
                     file,
                     format!(
                         "this shard's columns differ from the first shard's ({}): {}",
-                        self.files[0].0.display(),
+                        self.files.first_file().unwrap_or(file).display(),
                         diff.join(", ")
                     ),
                 ));
@@ -139,7 +139,7 @@ impl<'a> Accumulator<'a> {
                 Some(_) => {}
             }
         }
-        self.files.push((file.to_path_buf(), self.rows));
+        self.files.push(file, self.rows);
         Ok(())
     }
 
@@ -206,12 +206,10 @@ impl<'a> Accumulator<'a> {
 
     /// Maps a global row back to (file, row within that file) for messages.
     pub(super) fn locate(&self, row: usize) -> (&Path, usize) {
-        let k = self.files.partition_point(|(_, start)| *start <= row) - 1;
-        (&self.files[k].0, row - self.files[k].1)
+        self.files.locate(row)
     }
 
     pub(super) fn cell_error(&self, column: &str, row: usize, message: impl Into<String>) -> Error {
-        let (file, local) = self.locate(row);
-        Error::cell(file, column, local, message)
+        self.files.cell_error(column, row, message)
     }
 }

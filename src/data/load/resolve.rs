@@ -3,7 +3,7 @@
 
 use super::accumulate::Accumulator;
 use super::{read_class_names, LoadOptions, Parts, CLASS_NAMES_KEY};
-use crate::data::columns::{RawClasses, RawIds};
+use crate::data::columns::{names_to_indices, RawClasses, RawIds};
 use crate::data::split::stratified_val_test_split;
 use crate::data::{Embeddings, Ids, Split, SplitSource};
 use crate::error::{Error, Result};
@@ -23,7 +23,7 @@ impl Accumulator<'_> {
         if let Some(p) = &predictions_raw {
             if p.kind() != labels_raw.kind() {
                 return Err(Error::column(
-                    &self.files[0].0,
+                    self.files.first_file().unwrap_or(source),
                     &names.prediction,
                     format!(
                         "predictions are {} but labels are {}; both must be class indices or both class names",
@@ -142,7 +142,7 @@ impl Accumulator<'_> {
         let ids = self.resolve_ids()?;
         let embeddings = self.with_embeddings.then(|| {
             let embeddings = Embeddings::from_chunks(dim, std::mem::take(&mut self.embeddings));
-            debug_assert_eq!(embeddings.len(), self.rows, "{:?}", self.files);
+            debug_assert_eq!(embeddings.len(), self.rows);
             embeddings
         });
         Ok(Parts {
@@ -266,33 +266,14 @@ impl Accumulator<'_> {
                         set.into_iter().collect()
                     }
                 };
-                let index: HashMap<&str, u32> = class_names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (n.as_str(), i as u32))
-                    .collect();
-                let map =
-                    |column: &str, values: &Vec<Option<String>>| -> Result<Vec<Option<u32>>> {
-                        values
-                            .iter()
-                            .enumerate()
-                            .map(|(row, v)| match v {
-                                None => Ok(None),
-                                Some(name) => {
-                                    index.get(name.as_str()).map(|&i| Some(i)).ok_or_else(|| {
-                                        self.cell_error(
-                                            column,
-                                            row,
-                                            format!("unknown class name '{name}'"),
-                                        )
-                                    })
-                                }
-                            })
-                            .collect()
-                    };
-                let label_ids = map(&names.label, &labels)?;
+                let label_ids = names_to_indices(&class_names, &names.label, &labels, &self.files)?;
                 let prediction_ids = match &predictions {
-                    Some(p) => Some(map(&names.prediction, p)?),
+                    Some(p) => Some(names_to_indices(
+                        &class_names,
+                        &names.prediction,
+                        p,
+                        &self.files,
+                    )?),
                     None => None,
                 };
                 Ok((class_names, label_ids, prediction_ids))
