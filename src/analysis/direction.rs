@@ -57,17 +57,6 @@ pub struct Direction {
     pub svm: LinearSvm,
 }
 
-impl Direction {
-    /// The unit failure direction, -w/‖w‖ (toward "incorrect").
-    pub fn failure_direction(&self) -> Vec<f64> {
-        let norm = self.svm.w.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            return vec![0.0; self.svm.w.len()];
-        }
-        self.svm.w.iter().map(|v| -v / norm).collect()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {

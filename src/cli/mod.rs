@@ -149,6 +149,11 @@ pub struct ColumnArgs {
     /// Class names, one per line (overrides names found in the data)
     #[arg(long, value_name = "FILE")]
     pub classes: Option<PathBuf>,
+    /// Embeddings from a NumPy .npy (rows x dim, float16/32/64) instead of DATA's embedding
+    /// column; DATA (CSV, Parquet or Arrow) then holds labels and predictions, matched by row
+    /// order, or by its id column when FILE.ids.npy (the embeddings' ids) sits beside it
+    #[arg(long, value_name = "FILE.npy")]
+    pub embeddings: Option<PathBuf>,
     /// Seed of the val/test split made when the data has no split column
     #[arg(long, default_value_t = 0)]
     pub split_seed: u64,
@@ -225,6 +230,7 @@ impl ColumnArgs {
             },
             classes_file: self.classes.clone(),
             split_seed: self.split_seed,
+            embeddings_file: self.embeddings.clone(),
         }
     }
 }

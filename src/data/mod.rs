@@ -3,6 +3,8 @@
 
 mod columns;
 mod load;
+pub mod npy;
+mod npz;
 pub(crate) mod pair;
 mod parquet_input;
 mod partition;
@@ -139,6 +141,12 @@ impl Embeddings {
         &self.chunks[chunk][start..start + self.dim]
     }
 
+    /// The buffers holding the values, chunk by chunk (to join embeddings read from several
+    /// files without copying them).
+    pub(crate) fn into_chunks(self) -> Vec<ScalarBuffer<f32>> {
+        self.chunks
+    }
+
     /// How many chunks hold the values.
     pub fn chunk_count(&self) -> usize {
         self.chunks.len()
@@ -184,7 +192,7 @@ mod tests {
 }
 
 /// Example ids as the user gave them, or row numbers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Ids {
     RowNumbers,
     Int(Vec<i64>),
@@ -213,6 +221,16 @@ impl std::fmt::Display for Id {
 }
 
 impl Ids {
+    /// How many ids there are (None: row numbers, as many as the rows).
+    pub fn count(&self) -> Option<usize> {
+        match self {
+            Ids::RowNumbers => None,
+            Ids::Int(v) => Some(v.len()),
+            Ids::UInt(v) => Some(v.len()),
+            Ids::Text(v) => Some(v.len()),
+        }
+    }
+
     pub fn get(&self, row: usize) -> Id {
         match self {
             Ids::RowNumbers => Id::Int(row as i64),

@@ -22,17 +22,28 @@ pub(crate) struct Partitions {
 
 impl Partitions {
     pub fn discover(root: &Path, files: &[PathBuf]) -> Partitions {
+        Self::from_values(
+            files
+                .iter()
+                .map(|file| (file.clone(), partition_values(root, file))),
+        )
+    }
+
+    /// Columns whose value is constant within each file, given per file (a Hugging Face
+    /// `DatasetDict`'s split, from its folder).
+    pub fn from_values(
+        files: impl Iterator<Item = (PathBuf, Vec<(String, Option<String>)>)>,
+    ) -> Partitions {
         let mut values = HashMap::new();
         let mut seen: HashMap<String, Vec<String>> = HashMap::new();
-        for file in files {
-            let pairs = partition_values(root, file);
+        for (file, pairs) in files {
             for (key, value) in &pairs {
                 let entry = seen.entry(key.clone()).or_default();
                 if let Some(v) = value {
                     entry.push(v.clone());
                 }
             }
-            values.insert(file.clone(), pairs);
+            values.insert(file, pairs);
         }
         let types = seen
             .into_iter()

@@ -554,7 +554,116 @@ fn cases(dir: &Path) -> Vec<Case> {
             expected: vec!["theme.toml", "FIFO"],
         },
     ]);
+    cases.extend(numpy_cases(dir));
     cases
+}
+
+/// NumPy embeddings beside a metadata CSV (6 rows, ids 1-6), and clip-retrieval folders.
+fn numpy_cases(dir: &Path) -> Vec<Case> {
+    use crate::common::{npy, npy_f32, npy_ids};
+    let np = dir.join("numpy");
+    std::fs::create_dir_all(&np).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = np.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, bytes).unwrap();
+        s(&path)
+    };
+    let meta = write(
+        "meta.csv",
+        b"id,label,prediction,split\n1,cat,cat,val\n2,cat,dog,val\n3,dog,dog,val\n4,dog,cat,test\n5,cat,cat,test\n6,dog,dog,test\n",
+    );
+    let meta_without_ids = write(
+        "noids.csv",
+        b"label,prediction,split\ncat,cat,val\ncat,dog,val\ndog,dog,val\ndog,cat,test\ncat,cat,test\ndog,dog,test\n",
+    );
+    let values =
+        |rows: usize| -> Vec<f32> { (0..rows * 4).map(|i| (i % 7) as f32 - 3.0).collect() };
+    let five = write("five.npy", &npy_f32(5, 4, &values(5)));
+    let ints = write("ints.npy", &npy("<i4", "(6, 4)", &[0u8; 6 * 4 * 4]));
+    let mut short = npy_f32(6, 4, &values(6));
+    short.truncate(short.len() - 10);
+    let short = write("short.npy", &short);
+    let flat = write("flat.npy", &npy("<f4", "(24,)", &[0u8; 24 * 4]));
+    let mut nan_values = values(6);
+    nan_values[2 * 4 + 3] = f32::NAN;
+    let nan = write("nan.npy", &npy_f32(6, 4, &nan_values));
+    let matched = write("matched.npy", &npy_f32(6, 4, &values(6)));
+    write("matched.ids.npy", &npy_ids(&[1, 2, 3, 4, 5, 99]));
+    let parquet_as_npy = write("table.npy", b"PAR1 this is not a NumPy file");
+    let clip = np.join("clip");
+    write("clip/img_emb/img_emb_0.npy", &npy_f32(6, 4, &values(6)));
+    write("clip/img_emb/img_emb_1.npy", &npy_f32(6, 4, &values(6)));
+    std::fs::create_dir_all(clip.join("metadata")).unwrap();
+    std::fs::copy(
+        dir.join("demo.parquet"),
+        clip.join("metadata/metadata_0.parquet"),
+    )
+    .unwrap();
+    let report = |emb: &str, data: &str| args(&["report", data, "--embeddings", emb]);
+    vec![
+        Case {
+            name: "npy with fewer rows than the metadata",
+            args: report(&five, &meta),
+            expected: vec![
+                "meta.csv",
+                "has 6 rows",
+                "five.npy has 5 rows",
+                "five.ids.npy",
+            ],
+        },
+        Case {
+            name: "npy of integers",
+            args: report(&ints, &meta),
+            expected: vec!["ints.npy", "float16, float32 or float64", "'<i4'"],
+        },
+        Case {
+            name: "npy cut short",
+            args: report(&short, &meta),
+            expected: vec!["short.npy", "truncated", "96 bytes", "it holds 86"],
+        },
+        Case {
+            name: "npy of one dimension",
+            args: report(&flat, &meta),
+            expected: vec!["flat.npy", "shape (24)", "rows x dim"],
+        },
+        Case {
+            name: "npy with a NaN",
+            args: report(&nan, &meta),
+            expected: vec!["nan.npy", "row 2", "dimension 3", "NaN"],
+        },
+        Case {
+            name: "npy ids that miss a metadata id",
+            args: report(&matched, &meta),
+            expected: vec![
+                "meta.csv",
+                "1 of its ids have no embedding",
+                "matched.ids.npy",
+                "id 6",
+            ],
+        },
+        Case {
+            name: "npy ids but no id column",
+            args: report(&matched, &meta_without_ids),
+            expected: vec!["noids.csv", "has no id column", "matched.ids.npy"],
+        },
+        Case {
+            name: "not a npy at all",
+            args: report(&parquet_as_npy, &meta),
+            expected: vec!["table.npy", "not a NumPy .npy file"],
+        },
+        Case {
+            name: "clip-retrieval parts that do not pair",
+            args: args(&["report", &s(&clip)]),
+            expected: vec![
+                "clip",
+                "img_emb/ has parts [0, 1]",
+                "metadata/ has parts [0]",
+            ],
+        },
+    ]
 }
 
 #[test]

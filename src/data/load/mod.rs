@@ -6,8 +6,10 @@
 
 mod accumulate;
 mod discover;
+mod hf;
 mod mapped;
 mod memory;
+mod numpy;
 mod resolve;
 mod source;
 
@@ -76,6 +78,10 @@ pub struct LoadOptions {
     pub classes_file: Option<PathBuf>,
     /// Seed of the val/test split made when the data has no split column.
     pub split_seed: u64,
+    /// Embeddings from a NumPy .npy (rows x dim) instead of the data's embedding column; the
+    /// data is then the metadata (labels, predictions, ...), matched by row order, or by id
+    /// when an ids file (`EMB.ids.npy`) sits beside it.
+    pub embeddings_file: Option<PathBuf>,
 }
 
 /// What a dataset says about a model's outcomes on its rows, without the embeddings (a second
@@ -97,8 +103,12 @@ pub struct Outcomes {
 pub const CLASS_NAMES_KEY: &str = "class_names";
 
 pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
-    let parts = accumulate(path, options, true)?;
-    let embeddings = parts.embeddings.expect("the embedding column is required");
+    let layout = Layout::of(path, options)?;
+    let parts = accumulate(path, &layout, options, layout.npy.is_empty())?;
+    let embeddings = match parts.embeddings {
+        Some(embeddings) => embeddings,
+        None => numpy::embeddings_for(path, &layout.npy, &parts)?,
+    };
     Ok(Dataset {
         source: path.to_path_buf(),
         embeddings,
@@ -118,7 +128,8 @@ pub fn load_dataset(path: &Path, options: &LoadOptions) -> Result<Dataset> {
 /// The labels, predictions, correctness, splits, confidences and ids of a dataset, validated
 /// as `load_dataset` validates them, without reading its embeddings.
 pub fn load_outcomes(path: &Path, options: &LoadOptions) -> Result<Outcomes> {
-    let parts = accumulate(path, options, false)?;
+    let layout = Layout::of(path, options)?;
+    let parts = accumulate(path, &layout, options, false)?;
     let from_column = matches!(parts.split_source, SplitSource::Column { .. });
     Ok(Outcomes {
         source: path.to_path_buf(),
@@ -168,9 +179,54 @@ pub(super) struct Parts {
 /// many, every file is opened once and its footer parsed once.
 const MAX_OPEN_FILES: usize = 256;
 
-fn accumulate(path: &Path, options: &LoadOptions, with_embeddings: bool) -> Result<Parts> {
-    let files = input_files(path)?;
-    let partitions = Partitions::discover(path, &files);
+/// Where a dataset's tables and embeddings are.
+struct Layout {
+    /// The tables (Parquet, Arrow IPC, CSV) with labels and predictions, in row order.
+    tables: Vec<PathBuf>,
+    /// NumPy files holding the embeddings, in row order; empty when the tables hold them.
+    npy: Vec<PathBuf>,
+    /// Columns given by the folders: Hive's `key=value` folders, a Hugging Face split.
+    partitions: Partitions,
+    /// Class names from beside the tables (a Hugging Face ClassLabel), as a JSON array; the
+    /// tables' own `class_names` metadata wins.
+    class_names: Option<String>,
+}
+
+impl Layout {
+    fn of(path: &Path, options: &LoadOptions) -> Result<Layout> {
+        let tables_only = |tables: Vec<PathBuf>, npy: Vec<PathBuf>| Layout {
+            partitions: Partitions::discover(path, &tables),
+            tables,
+            npy,
+            class_names: None,
+        };
+        if let Some(npy) = &options.embeddings_file {
+            return Ok(tables_only(input_files(path)?, vec![npy.clone()]));
+        }
+        if let Some((tables, npy)) = numpy::clip_retrieval_folder(path)? {
+            return Ok(tables_only(tables, npy));
+        }
+        let columns = &options.columns;
+        if let Some(hf) = hf::hf_folder(path, &columns.label, &columns.split)? {
+            return Ok(Layout {
+                tables: hf.tables,
+                npy: Vec::new(),
+                partitions: hf.partitions,
+                class_names: hf.class_names,
+            });
+        }
+        Ok(tables_only(input_files(path)?, Vec::new()))
+    }
+}
+
+fn accumulate(
+    path: &Path,
+    layout: &Layout,
+    options: &LoadOptions,
+    with_embeddings: bool,
+) -> Result<Parts> {
+    let files = &layout.tables;
+    let partitions = &layout.partitions;
     // The rows the files decode into memory come from their footers, so the memory probe runs
     // before any embedding is read.
     let (mut opened, in_memory_rows): (Vec<Option<BatchSource>>, usize) =
@@ -196,7 +252,9 @@ fn accumulate(path: &Path, options: &LoadOptions, with_embeddings: bool) -> Resu
                 Some(reader) => reader,
                 None => BatchSource::open(file)?,
             };
-            let class_names = reader.file_metadata(CLASS_NAMES_KEY);
+            let class_names = reader
+                .file_metadata(CLASS_NAMES_KEY)
+                .or_else(|| layout.class_names.clone());
             acc.begin_file(
                 file,
                 partitions.schema(file, reader.schema(), &acc.wanted),

@@ -16,10 +16,23 @@ enum Format {
     Parquet,
     ArrowFile,
     ArrowStream,
+    /// A CSV or TSV table (by its name: text has no magic bytes), for metadata beside a NumPy
+    /// embeddings file.
+    Csv(u8),
 }
+
+/// Rows read to infer a CSV's column types.
+const CSV_INFERENCE_ROWS: usize = 10_000;
 
 /// The format by the file's magic bytes, read from the open file, which is left at its start.
 fn sniff(path: &Path, file: &mut File) -> Result<Format> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if extension.eq_ignore_ascii_case("csv") {
+        return Ok(Format::Csv(b','));
+    }
+    if extension.eq_ignore_ascii_case("tsv") {
+        return Ok(Format::Csv(b'\t'));
+    }
     let mut head = [0u8; 6];
     let mut n = 0;
     while n < head.len() {
@@ -43,7 +56,7 @@ fn sniff(path: &Path, file: &mut File) -> Result<Format> {
     } else {
         Err(Error::input(
             path,
-            "not a Parquet or Arrow IPC file (expected the PAR1 or ARROW1 magic bytes)",
+            "not a Parquet or Arrow IPC file (expected the PAR1 or ARROW1 magic bytes), nor named .csv or .tsv",
         ))
     }
 }
@@ -56,6 +69,8 @@ pub(crate) enum BatchSource {
         PathBuf,
         arrow::ipc::reader::StreamReader<std::io::BufReader<File>>,
     ),
+    // Boxed: a CSV reader is larger than the other sources.
+    Csv(PathBuf, SchemaRef, Box<arrow::csv::Reader<File>>),
 }
 
 impl BatchSource {
@@ -83,6 +98,22 @@ impl BatchSource {
                 arrow::ipc::reader::StreamReader::try_new_buffered(file, None)
                     .map_err(|e| bad("Arrow IPC stream", &e))?,
             ),
+            Format::Csv(delimiter) => {
+                let format = arrow::csv::reader::Format::default()
+                    .with_header(true)
+                    .with_delimiter(delimiter);
+                let (schema, _) = format
+                    .infer_schema(&mut file, Some(CSV_INFERENCE_ROWS))
+                    .map_err(|e| bad("CSV", &e))?;
+                file.rewind().map_err(|e| Error::io(path, e))?;
+                let schema = std::sync::Arc::new(schema);
+                let reader = arrow::csv::ReaderBuilder::new(schema.clone())
+                    .with_format(format)
+                    .with_batch_size(16 * 1024)
+                    .build(file)
+                    .map_err(|e| bad("CSV", &e))?;
+                BatchSource::Csv(path.to_path_buf(), schema, Box::new(reader))
+            }
         })
     }
 
@@ -102,6 +133,7 @@ impl BatchSource {
             BatchSource::Parquet(_, b) => b.schema().clone(),
             BatchSource::ArrowFile(_, m) => m.schema.clone(),
             BatchSource::ArrowStream(_, r) => r.schema(),
+            BatchSource::Csv(_, schema, _) => schema.clone(),
         }
     }
 
@@ -152,6 +184,12 @@ impl BatchSource {
             BatchSource::ArrowStream(path, reader) => Ok(Box::new(reader.map(move |b| {
                 b.and_then(|b| b.project(&indices))
                     .map_err(|e| Error::input(&path, format!("corrupt Arrow data: {e}")))
+            }))),
+            // Types were inferred from the first rows; a later row that does not parse is named
+            // by the reader's message (its line).
+            BatchSource::Csv(path, _, reader) => Ok(Box::new(reader.map(move |b| {
+                b.and_then(|b| b.project(&indices))
+                    .map_err(|e| Error::input(&path, format!("unreadable CSV: {e}")))
             }))),
         }
     }

@@ -143,3 +143,29 @@ pub fn mkfifo(path: &Path) {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "{path:?}");
 }
+
+/// A .npy as NumPy writes it (format 1.0, header padded to a multiple of 64 bytes).
+pub fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    out.extend(data);
+    out
+}
+
+/// Float32 rows as a .npy.
+pub fn npy_f32(rows: usize, dim: usize, values: &[f32]) -> Vec<u8> {
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy("<f4", &format!("({rows}, {dim})"), &data)
+}
+
+/// Int64 ids as a .npy.
+pub fn npy_ids(ids: &[i64]) -> Vec<u8> {
+    let data: Vec<u8> = ids.iter().flat_map(|v| v.to_le_bytes()).collect();
+    npy("<i8", &format!("({},)", ids.len()), &data)
+}
