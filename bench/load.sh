@@ -24,3 +24,15 @@ for run in 1 2; do
   cargo bench --bench load -- "$DATA/load-${ROWS}x${DIM}.arrow" 2>/dev/null
   "$VENV/bin/python" bench/load_peers.py "$DATA/load-${ROWS}x${DIM}.parquet" "$DATA/load-${ROWS}x${DIM}.arrow"
 done
+# The files users already have: a NumPy .npy beside a Parquet table of labels, and a Hugging Face
+# datasets folder (NUMPY=0 skips these).
+if [ "${NUMPY:-1}" = 1 ]; then
+  "$VENV/bin/pip" install -q datasets
+  [ -d "$DATA/hf-${ROWS}x${DIM}" ] || "$VENV/bin/python" bench/make_numpy_load_data.py "$DATA" --rows "$ROWS" --dim "$DIM" --hf
+  for run in 1 2; do
+    echo "# NumPy and Hugging Face, run $run"
+    cargo bench --bench load -- "$DATA/load-${ROWS}x${DIM}-meta.parquet" --embeddings "$DATA/load-${ROWS}x${DIM}.npy" 2>/dev/null
+    cargo bench --bench load -- "$DATA/hf-${ROWS}x${DIM}" 2>/dev/null
+    "$VENV/bin/python" bench/numpy_load_peers.py "$DATA/load-${ROWS}x${DIM}.npy" "$DATA/load-${ROWS}x${DIM}-meta.parquet" "$DATA/hf-${ROWS}x${DIM}"
+  done
+fi

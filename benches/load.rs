@@ -1,7 +1,8 @@
 //! Bench binary: loading a dataset (every column validated, the embedding matrix ready for the
 //! fit) and the process's peak memory, read from /proc. One file per run, so peaks don't mix.
 //!
-//! cargo bench --bench load -- DATA.parquet|DATA.arrow
+//! cargo bench --bench load -- DATA.parquet|DATA.arrow|HF_FOLDER
+//! cargo bench --bench load -- META.parquet --embeddings EMB.npy
 
 use faultline::data::{load_dataset, LoadOptions};
 use std::time::Instant;
@@ -14,12 +15,25 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 fn main() {
-    let Some(path) = std::env::args().skip(1).find(|a| a != "--bench") else {
-        eprintln!("usage: cargo bench --bench load -- DATA.parquet|DATA.arrow");
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let embeddings_file = args
+        .iter()
+        .position(|a| a == "--embeddings")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let Some(path) = args.first() else {
+        eprintln!("usage: cargo bench --bench load -- DATA.parquet|DATA.arrow|HF_FOLDER [--embeddings EMB.npy]");
         std::process::exit(2);
     };
+    let options = LoadOptions {
+        embeddings_file,
+        ..LoadOptions::default()
+    };
     let start = Instant::now();
-    let dataset = load_dataset(path.as_ref(), &LoadOptions::default()).unwrap_or_else(|e| {
+    let dataset = load_dataset(path.as_ref(), &options).unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2)
     });

@@ -149,10 +149,11 @@ pub struct ColumnArgs {
     /// Class names, one per line (overrides names found in the data)
     #[arg(long, value_name = "FILE")]
     pub classes: Option<PathBuf>,
-    /// Embeddings from a NumPy .npy (rows x dim, float16/32/64) instead of DATA's embedding
-    /// column; DATA (CSV, Parquet or Arrow) then holds labels and predictions, matched by row
-    /// order, or by its id column when FILE.ids.npy (the embeddings' ids) sits beside it
-    #[arg(long, value_name = "FILE.npy")]
+    /// Embeddings from NumPy instead of DATA's embedding column: an .npy (rows x dim,
+    /// float16/32/64) or an .npz (its arrays `embeddings` and `ids`). DATA (CSV, Parquet or
+    /// Arrow) then holds labels and predictions, matched by row order, or by its id column when
+    /// the embeddings' ids are given (FILE.ids.npy beside an .npy)
+    #[arg(long, value_name = "FILE")]
     pub embeddings: Option<PathBuf>,
     /// Seed of the val/test split made when the data has no split column
     #[arg(long, default_value_t = 0)]
