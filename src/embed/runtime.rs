@@ -61,12 +61,23 @@ fn library_in(dir: &Path) -> Option<PathBuf> {
     found.into_iter().next()
 }
 
-/// Pythons to ask, most specific first: an active virtualenv or conda env, then the PATH.
+/// Pythons to ask, most specific first: an active virtualenv or conda env, the Python beside the
+/// binary (a `pip install faultline` puts both in the environment's bin/, which need not be
+/// activated), then the PATH.
 fn pythons() -> Vec<String> {
     let mut candidates = Vec::new();
     for var in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
         if let Some(prefix) = std::env::var_os(var) {
             let python = PathBuf::from(prefix).join("bin").join("python");
+            candidates.push(python.to_string_lossy().into_owned());
+        }
+    }
+    if let Some(bin) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
+        let python = bin.join("python");
+        if python.is_file() {
             candidates.push(python.to_string_lossy().into_owned());
         }
     }
