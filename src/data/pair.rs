@@ -63,10 +63,15 @@ pub fn load_columns(
 /// be in either or both.
 pub fn load_files(before: &Path, after: &Path, options: &LoadOptions) -> Result<Pair> {
     let embedding = &options.columns.embedding;
-    let (before_has, after_has) = (
-        super::has_column(before, embedding)?,
-        super::has_column(after, embedding)?,
-    );
+    // `--embeddings EMB.npy` holds the embeddings of the first dataset's rows.
+    let (before_has, after_has) = if options.embeddings_file.is_some() {
+        (true, false)
+    } else {
+        (
+            super::has_column(before, embedding)?,
+            super::has_column(after, embedding)?,
+        )
+    };
     if !before_has && !after_has {
         return Err(Error::input(
             before,

@@ -481,6 +481,14 @@ impl Outcomes {
         }
     }
 
+    /// Back to the dataset's row order (`of` writes the rows reversed).
+    fn reverse(&mut self) {
+        self.ids.reverse();
+        self.labels.reverse();
+        self.predictions.reverse();
+        self.splits.reverse();
+    }
+
     fn write(&self, path: &Path) {
         let text = |v: &Vec<Option<String>>| strings(v.iter().map(|s| s.as_deref()).collect());
         write_parquet(
@@ -556,6 +564,24 @@ fn two_files_are_matched_by_id_whichever_holds_the_embeddings() {
         dir.path(),
     );
     assert_eq!(class_verdicts(&backward)["cat"].0, "fixed");
+
+    // The embeddings in a NumPy file beside the first dataset's outcomes.
+    let (emb, before_only) = (path(&dir, "emb.npy"), path(&dir, "before_only.parquet"));
+    let e = &demo.dataset.embeddings;
+    std::fs::write(&emb, npy_f32(e.len(), e.dim(), &e.to_vec())).unwrap();
+    let mut in_order = Outcomes::of(&demo.dataset);
+    in_order.reverse();
+    in_order.write(&before_only);
+    let from_npy = diff_json(
+        &[
+            before_only.to_str().unwrap(),
+            after,
+            "--embeddings",
+            emb.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(from_npy["classes"], forward["classes"]);
 }
 
 /// Runs diff on BEFORE and an after file edited by `edit`; returns its stderr, asserting exit 2.
