@@ -368,6 +368,8 @@ pub enum FormatArg {
     Markdown,
     /// JUnit XML, one test case per class, for CI systems to render
     Junit,
+    /// One self-contained HTML page with thumbnails and charts, to share (no network needed)
+    Html,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -655,6 +657,11 @@ fn render(
             fail_on_gap.unwrap_or(0.0),
             started.elapsed().as_secs_f64(),
         )),
+        FormatArg::Html => report::html::page(
+            &report,
+            dataset,
+            &crate::ui::triage::Triage::load(dataset).html_marks(),
+        ),
     };
     emit(output, &text)?;
     if let Some(max_points) = fail_on_gap {
@@ -712,7 +719,18 @@ fn demo_command(args: DemoArgs) -> Result<()> {
         || !args.fail_on.is_empty()
         || !std::io::stdout().is_terminal();
     if args.diff {
+        diff::refuse_html(&args.output)?;
         return demo_diff(args, world, ui, scripted, started);
+    }
+    // The HTML page shows the demo's pictures: the same thumbnails the explorer draws.
+    if args.output.format == Some(FormatArg::Html) {
+        if let Some(dir) = crate::storage::demo_thumbnails_dir(args.demo_seed) {
+            if let Err(e) = demo::write::materialise_thumbnails(&mut world, &dir) {
+                crate::text::message(&format!(
+                    "warning: demo thumbnails not written ({e}); the page will show placeholders"
+                ));
+            }
+        }
     }
     if scripted {
         let (model, cache) = args.fit.fit(&world.dataset)?;

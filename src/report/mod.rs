@@ -5,6 +5,7 @@
 pub(crate) mod diff;
 pub(crate) mod export;
 pub(crate) mod gate;
+pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;

@@ -121,13 +121,15 @@ pub enum ExportKind {
     HardestRows,
     Weights,
     Summary,
+    Html,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 3] = [
+    pub const ALL: [ExportKind; 4] = [
         ExportKind::HardestRows,
         ExportKind::Weights,
         ExportKind::Summary,
+        ExportKind::Html,
     ];
 
     pub fn label(self) -> String {
@@ -138,6 +140,7 @@ impl ExportKind {
             ),
             ExportKind::Weights => "training weights, soft scheme (CSV or Parquet)".into(),
             ExportKind::Summary => "a Markdown summary of the findings, with triage".into(),
+            ExportKind::Html => "the report as one HTML page to share, with triage".into(),
         }
     }
 }
@@ -1263,5 +1266,6 @@ pub fn default_export_path(kind: ExportKind, class: &str) -> String {
         ExportKind::HardestRows => format!("faultline-{}-hardest.csv", sanitize(class)),
         ExportKind::Weights => "faultline-weights.parquet".into(),
         ExportKind::Summary => "faultline-summary.md".into(),
+        ExportKind::Html => "faultline-report.html".into(),
     }
 }

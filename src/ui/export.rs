@@ -1,5 +1,5 @@
-//! Exports from the explorer: the class's hardest rows, training weights, and the Markdown
-//! summary with the user's triage.
+//! Exports from the explorer: the class's hardest rows, training weights, the Markdown
+//! summary and the HTML report, both with the user's triage.
 
 use super::app::{App, Entry, ExportKind, ExportRequest};
 use super::triage::Triage;
@@ -126,19 +126,14 @@ fn write(job: &ExportJob) -> Result<String> {
                 path.display()
             ))
         }
+        ExportKind::Html => {
+            let report = whole_report(&dataset, &model, job.bank.as_deref());
+            let page = crate::report::html::page(&report, &dataset, &job.triage.html_marks());
+            write_atomically(path, |f| f.write_all(page.as_bytes()))?;
+            Ok(format!("wrote the HTML report to {}", path.display()))
+        }
         ExportKind::Summary => {
-            let options = FindingOptions::default();
-            let findings = all_findings(&dataset, &model, job.bank.as_deref(), None, &options);
-            let shared = shared_findings(&dataset, &model, job.bank.as_deref(), &options);
-            let report = json::report(
-                &dataset,
-                &model,
-                job.bank.as_deref(),
-                &findings,
-                &shared,
-                false,
-                &options,
-            );
+            let report = whole_report(&dataset, &model, job.bank.as_deref());
             let mut text = markdown::render(&report);
             if job.triage.marked().next().is_some() {
                 let _ = writeln!(
@@ -159,4 +154,12 @@ fn write(job: &ExportJob) -> Result<String> {
             Ok(format!("wrote the summary to {}", path.display()))
         }
     }
+}
+
+/// Every class's findings and the shared modes, as the report gives them.
+fn whole_report(dataset: &Dataset, model: &Model, bank: Option<&CaptionBank>) -> json::Report {
+    let options = FindingOptions::default();
+    let findings = all_findings(dataset, model, bank, None, &options);
+    let shared = shared_findings(dataset, model, bank, &options);
+    json::report(dataset, model, bank, &findings, &shared, false, &options)
 }

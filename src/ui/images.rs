@@ -45,26 +45,10 @@ pub struct Images {
     this_frame: Vec<Rect>,
 }
 
-/// Largest picture decoded; bigger files (or decompression bombs) are refused with a message.
-const MAX_SIDE: u32 = 12_000;
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
-
 fn load(graphics: &Graphics, path: &std::path::Path, size: Size) -> ImageState {
-    let opened = crate::files::open_regular(path).and_then(|file| {
-        image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format()
-    });
-    let mut reader = match opened {
-        Ok(r) => r,
-        Err(e) => return ImageState::Failed(format!("cannot open {}: {e}", path.display())),
-    };
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
-    reader.limits(limits);
-    let decoded = match reader.decode() {
+    let decoded = match crate::files::decode_image(path) {
         Ok(img) => img,
-        Err(e) => return ImageState::Failed(format!("cannot decode {}: {e}", path.display())),
+        Err(message) => return ImageState::Failed(message),
     };
     match graphics.encode(decoded, size) {
         Ok(protocol) => ImageState::Ready(protocol),

@@ -115,6 +115,21 @@ impl Triage {
         self.entries.get(class).filter(|e| !e.is_empty())
     }
 
+    /// The marks and notes as the HTML report shows them.
+    pub fn html_marks(&self) -> crate::report::html::Marks {
+        self.marked()
+            .map(|(class, entry)| {
+                (
+                    class.clone(),
+                    (
+                        entry.mark.map(|m| m.label().to_string()),
+                        entry.note.clone(),
+                    ),
+                )
+            })
+            .collect()
+    }
+
     /// Classes with a mark or a note, by name.
     pub fn marked(&self) -> impl Iterator<Item = (&String, &Entry)> {
         self.entries.iter().filter(|(_, e)| !e.is_empty())

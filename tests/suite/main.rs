@@ -14,6 +14,7 @@ mod e2e;
 mod embed;
 mod hf;
 mod hostile;
+mod html;
 mod modes;
 mod numpy;
 mod readonly;

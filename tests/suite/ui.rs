@@ -212,6 +212,31 @@ fn export_summary_and_triage_from_the_ui() {
     // The summary has the shared modes and every class's modes.
     assert!(text.contains("a blurry photo of a {class}"), "{text}");
 
+    // The same report as one HTML page, the triage mark and note beside their class.
+    let page_path = out.path().join("report.html");
+    type_keys(&mut app, "e4");
+    app.input = Input::new(&page_path.display().to_string());
+    type_keys(&mut app, "\n");
+    assert!(
+        app.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("wrote the HTML report"),
+        "{:?}",
+        app.status
+    );
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let class = app.selected_name().to_string();
+    let section = page.find(&format!("<h2>{class}</h2>")).unwrap();
+    assert!(
+        page[section..].contains("note: snowy dogs"),
+        "the note in its class"
+    );
+    assert!(page.contains("<span class=\"mark\">confirmed</span>"));
+    // The world's PNGs are on disk: every shown row has its thumbnail.
+    assert!(page.matches("<img src=\"data:image/jpeg;base64,").count() > 100);
+    assert!(!page.contains("class=\"missing\""));
+
     let rows = out.path().join("hard.csv");
     type_keys(&mut app, "e1");
     app.input = Input::new(&rows.display().to_string());

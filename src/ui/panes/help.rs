@@ -124,7 +124,7 @@ pub fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     ])
                 })
                 .chain([Line::from(Span::styled(
-                    "1-3 choose · esc cancel",
+                    format!("1-{} choose · esc cancel", ExportKind::ALL.len()),
                     theme.muted,
                 ))])
                 .collect(),
