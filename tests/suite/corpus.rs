@@ -655,6 +655,11 @@ fn numpy_cases(dir: &Path) -> Vec<Case> {
             expected: vec!["table.npy", "not a NumPy .npy file"],
         },
         Case {
+            name: "a CSV without --embeddings",
+            args: args(&["report", &meta]),
+            expected: vec!["meta.csv", "a CSV holds no embeddings", "--embeddings"],
+        },
+        Case {
             name: "clip-retrieval parts that do not pair",
             args: args(&["report", &s(&clip)]),
             expected: vec![

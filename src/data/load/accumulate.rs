@@ -84,6 +84,15 @@ impl<'a> Accumulator<'a> {
         let embedding = self.with_embeddings.then_some(&self.names.embedding);
         for required in embedding.into_iter().chain([&self.names.label]) {
             if !names.contains(required) {
+                let text_table = file.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv")
+                });
+                if text_table && *required == self.names.embedding {
+                    return Err(Error::input(
+                        file,
+                        "a CSV holds no embeddings: give them as a NumPy file with --embeddings EMB.npy (rows in the CSV's order)",
+                    ));
+                }
                 return Err(missing_column(file, required, &schema));
             }
         }
