@@ -44,26 +44,17 @@ pub fn squared_norm(x: &[f32]) -> f64 {
 
 /// Cosine similarity of two f64 vectors (0 when either is zero).
 pub fn cosine_f64(a: &[f64], b: &[f64]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(b) {
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-    }
-    if aa == 0.0 || bb == 0.0 {
-        0.0
-    } else {
-        ab / (aa.sqrt() * bb.sqrt())
-    }
+    cosine_of(a.iter().zip(b).map(|(x, y)| (*x, *y)))
 }
 
-/// Cosine similarity of two f32 vectors (0 when either is zero).
+/// Cosine similarity of two f32 vectors, summed in f64 (0 when either is zero).
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let mut ab = 0.0f64;
-    let mut aa = 0.0f64;
-    let mut bb = 0.0f64;
-    for (x, y) in a.iter().zip(b) {
-        let (x, y) = (*x as f64, *y as f64);
+    cosine_of(a.iter().zip(b).map(|(x, y)| (*x as f64, *y as f64)))
+}
+
+fn cosine_of(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in pairs {
         ab += x * y;
         aa += x * x;
         bb += y * y;
