@@ -36,6 +36,16 @@ impl RowLocator {
         (&self.files[k].0, row - self.files[k].1)
     }
 
+    /// Each file and the number of rows it holds, in reading order; `total` is the whole's.
+    pub fn rows_per_file(&self, total: usize) -> Vec<(PathBuf, usize)> {
+        let ends = self.files.iter().skip(1).map(|(_, start)| *start);
+        self.files
+            .iter()
+            .zip(ends.chain(std::iter::once(total)))
+            .map(|((file, start), end)| (file.clone(), end - start))
+            .collect()
+    }
+
     /// An error about one cell, named by its file, column and row there.
     pub fn cell_error(&self, column: &str, row: usize, message: impl Into<String>) -> Error {
         let (file, local) = self.locate(row);

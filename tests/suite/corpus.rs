@@ -1,6 +1,6 @@
 //! The bad-input corpus beyond datasets (tests/cli.rs holds the 22 dataset cases): caption banks,
 //! caption templates and lists, model folders, images, image lists, config and theme files, and
-//! command-line values. Every case is generated here, then run through the binary: exit code 2,
+//! command-line values, NumPy embeddings, clip-retrieval and Hugging Face folders. Every case is generated here, then run through the binary: exit code 2,
 //! a message naming the file (and the column, key or row where one applies), no panic, no output
 //! file and no temporary file left behind.
 
@@ -555,6 +555,7 @@ fn cases(dir: &Path) -> Vec<Case> {
         },
     ]);
     cases.extend(numpy_cases(dir));
+    cases.extend(hugging_face_cases(dir));
     cases
 }
 
@@ -602,6 +603,22 @@ fn numpy_cases(dir: &Path) -> Vec<Case> {
         clip.join("metadata/metadata_0.parquet"),
     )
     .unwrap();
+    // Two parts whose totals agree (6 + 6 rows of metadata, 5 + 7 embeddings) but whose rows
+    // would shift between them.
+    let shifted = np.join("shifted");
+    write("shifted/img_emb/img_emb_0.npy", &npy_f32(5, 4, &values(5)));
+    write("shifted/img_emb/img_emb_1.npy", &npy_f32(7, 4, &values(7)));
+    let integer_part = np.join("intpart");
+    write(
+        "intpart/img_emb/img_emb_0.npy",
+        &npy("<i4", "(6, 4)", &[0u8; 6 * 4 * 4]),
+    );
+    for (folder, part) in [("shifted", 0), ("shifted", 1), ("intpart", 0)] {
+        let table = crate::common::batch(crate::common::small_columns(6)[1..].to_vec());
+        let file = np.join(format!("{folder}/metadata/metadata_{part}.parquet"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        crate::common::write_parquet(&file, &table);
+    }
     let report = |emb: &str, data: &str| args(&["report", data, "--embeddings", emb]);
     vec![
         Case {
@@ -668,7 +685,121 @@ fn numpy_cases(dir: &Path) -> Vec<Case> {
                 "metadata/ has parts [0]",
             ],
         },
+        Case {
+            name: "clip-retrieval parts whose rows do not pair",
+            args: args(&["report", &s(&shifted)]),
+            expected: vec!["img_emb_0.npy", "has 5 rows", "metadata_0.parquet has 6"],
+        },
+        Case {
+            name: "clip-retrieval part of integers",
+            args: args(&["report", &s(&integer_part)]),
+            expected: vec!["img_emb_0.npy", "float16, float32 or float64"],
+        },
     ]
+}
+
+/// Hugging Face `save_to_disk` folders, made from the fixtures that `datasets` wrote, then broken.
+fn hugging_face_cases(dir: &Path) -> Vec<Case> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf");
+    let hf = dir.join("hf");
+    // A copy of a fixture folder, with `change` applied to it.
+    let broken = |name: &str, from: &str, change: &dyn Fn(&Path)| -> String {
+        let to = hf.join(name);
+        copy_tree(&fixtures.join(from), &to);
+        change(&to);
+        s(&to)
+    };
+    let set = |file: &Path, text: &str| std::fs::write(file, text).unwrap();
+    let shard = "data-00000-of-00001.arrow";
+    let not_json = broken("notjson", "single", &|d| {
+        set(&d.join("state.json"), "{\"_data_files\": [")
+    });
+    let no_files = broken("nofiles", "single", &|d| set(&d.join("state.json"), "{}"));
+    let missing = broken("missing", "single", &|d| {
+        std::fs::remove_file(d.join(shard)).unwrap()
+    });
+    let truncated = broken("truncated", "single", &|d| {
+        let bytes = std::fs::read(d.join(shard)).unwrap();
+        std::fs::write(d.join(shard), &bytes[..bytes.len() / 2]).unwrap();
+    });
+    let set_label_names = |d: &Path, names: &[&str]| {
+        let file = d.join("dataset_info.json");
+        let mut info: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        info["features"]["label"]["names"] = serde_json::json!(names);
+        set(&file, &info.to_string());
+    };
+    let few_names = broken("fewnames", "single", &|d| {
+        set_label_names(d, &["cat", "dog"])
+    });
+    let names_differ = broken("namesdiffer", "dict", &|d| {
+        set_label_names(&d.join("test"), &["cat", "dog", "wolf"])
+    });
+    let escaping_split = broken("escape", "dict", &|d| {
+        set(
+            &d.join("dataset_dict.json"),
+            "{\"splits\": [\"train\", \"../../elsewhere\"]}",
+        )
+    });
+    let report = |folder: &str| args(&["report", folder]);
+    vec![
+        Case {
+            name: "hf state.json that is not JSON",
+            args: report(&not_json),
+            expected: vec!["notjson/state.json", "not readable JSON"],
+        },
+        Case {
+            name: "hf state.json without shards",
+            args: report(&no_files),
+            expected: vec!["nofiles/state.json", "no '_data_files' list"],
+        },
+        Case {
+            name: "hf shard missing",
+            args: report(&missing),
+            expected: vec!["missing/data-00000-of-00001.arrow", "No such file"],
+        },
+        Case {
+            name: "hf shard cut short",
+            args: report(&truncated),
+            expected: vec!["truncated/data-00000-of-00001.arrow", "corrupt Arrow data"],
+        },
+        Case {
+            name: "hf labels beyond the ClassLabel names",
+            args: report(&few_names),
+            expected: vec![
+                "fewnames/data-00000-of-00001.arrow",
+                "column 'label', row 2",
+                "class index 2 is out of range: there are 2 class names",
+            ],
+        },
+        Case {
+            name: "hf splits whose ClassLabel names differ",
+            args: report(&names_differ),
+            expected: vec![
+                "namesdiffer/test/dataset_info.json",
+                "ClassLabel names differ",
+            ],
+        },
+        Case {
+            name: "hf split that is not a folder name",
+            args: report(&escaping_split),
+            expected: vec!["escape/dataset_dict.json", "not a folder name"],
+        },
+    ]
+}
+
+/// Copies the folder `from` (files and folders only) to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 #[test]

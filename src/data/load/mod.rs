@@ -172,6 +172,8 @@ pub(super) struct Parts {
     pub(super) images: Option<Vec<Option<PathBuf>>>,
     pub(super) ids: Ids,
     pub(super) class_names: Vec<String>,
+    /// Each table and the rows it held, in reading order (to pair tables with embedding files).
+    pub(super) table_rows: Vec<(PathBuf, usize)>,
 }
 
 /// Files held open at once. A dataset of more shards (a Spark output) has its footers read in a

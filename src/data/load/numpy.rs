@@ -83,6 +83,22 @@ pub(super) fn embeddings_for(data: &Path, files: &[PathBuf], parts: &Parts) -> R
         let (file, embeddings) = loaded.pop().expect("one file");
         return by_id(data, file, &ids_source, ids, embeddings, &parts.ids);
     }
+    // clip-retrieval's parts pair one table with one embedding file: each pair must agree, or
+    // rows would shift silently between parts whose totals happen to match.
+    if files.len() > 1 && files.len() == parts.table_rows.len() {
+        for ((table, table_rows), (file, e)) in parts.table_rows.iter().zip(&loaded) {
+            if *table_rows != e.len() {
+                return Err(Error::input(
+                    file,
+                    format!(
+                        "has {} rows but its metadata {} has {table_rows}: each part's embeddings and metadata must have the same rows",
+                        e.len(),
+                        table.display()
+                    ),
+                ));
+            }
+        }
+    }
     let total: usize = loaded.iter().map(|(_, e)| e.len()).sum();
     if total != rows {
         let (what, hint) = match files {

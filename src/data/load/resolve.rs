@@ -156,6 +156,7 @@ impl Accumulator<'_> {
             images,
             ids,
             class_names,
+            table_rows: self.files.rows_per_file(self.rows),
         })
     }
 
