@@ -3,7 +3,8 @@
 # calls exactly this). It makes .venv with ONNX Runtime from PyPI for the embedding tests (faultline
 # loads the active Python's onnxruntime, as it does for users), installing Debian's python3-venv
 # first when `python3 -m venv` cannot work, and tmux for the terminal tests when it is missing.
-# Arguments go to `cargo test` (e.g. scripts/test.sh --test ui).
+# Arguments go to `cargo test` (e.g. scripts/test.sh --test ui); without any, the wheel is
+# checked too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,9 @@ fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
 # test-hooks: the fault injection two tests need (a killed job, a panicking explorer).
-exec cargo test --locked --features test-hooks "$@"
+cargo test --locked --features test-hooks "$@"
+# The whole suite also checks the pip wheel as a new user installs it (scripts/wheel.sh --ci:
+# the binary just built, packed by maturin, installed with onnxruntime into a clean venv).
+if [ $# -eq 0 ]; then
+  scripts/wheel.sh --ci
+fi

@@ -140,7 +140,9 @@ fn session(path: &Path, device: Device, threads: Option<usize>) -> Result<Sessio
             .map_err(|e| {
                 Error::usage(format!(
                     "--device cuda: the CUDA execution provider is not available in this ONNX \
-                     Runtime ({e}); install onnxruntime-gpu or use --device cpu"
+                     Runtime ({e}); install onnxruntime-gpu or use --device cpu (where onnxruntime \
+                     and onnxruntime-gpu are both installed they share one folder: `pip uninstall \
+                     -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu`)"
                 ))
             })?;
     }
