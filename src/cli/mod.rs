@@ -659,7 +659,6 @@ fn render(
         )),
         FormatArg::Html => report::html::page(
             &report,
-            dataset,
             &crate::ui::triage::Triage::load(dataset).html_marks(),
         ),
     };

@@ -446,17 +446,14 @@ fn curve(out: &mut String, baseline: &[BaselineRow]) {
     );
 }
 
-/// The page for `report` on `dataset`: thumbnails from the rows' images (relative paths
-/// resolved against the dataset's folder, as the loader resolves them).
-pub fn page(report: &Report, dataset: &crate::data::Dataset, marks: &Marks) -> String {
-    let source = &dataset.source;
-    let folder = if source.is_dir() {
-        source.clone()
-    } else {
-        source.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let thumbnail = |image: &str| thumbnail_uri(&folder.join(image));
-    render(report, &thumbnail, marks)
+/// The page for `report` on `dataset`: thumbnails from the rows' images (the paths the report
+/// holds, already resolved against the dataset's folder by the loader).
+pub fn page(report: &Report, marks: &Marks) -> String {
+    render(
+        report,
+        &|image: &str| thumbnail_uri(Path::new(image)),
+        marks,
+    )
 }
 
 /// A JPEG data URI of the picture at `path`, at most [`THUMBNAIL_SIDE`] pixels a side.

@@ -128,7 +128,7 @@ fn write(job: &ExportJob) -> Result<String> {
         }
         ExportKind::Html => {
             let report = whole_report(&dataset, &model, job.bank.as_deref());
-            let page = crate::report::html::page(&report, &dataset, &job.triage.html_marks());
+            let page = crate::report::html::page(&report, &job.triage.html_marks());
             write_atomically(path, |f| f.write_all(page.as_bytes()))?;
             Ok(format!("wrote the HTML report to {}", path.display()))
         }

@@ -86,6 +86,39 @@ fn the_demo_page_stands_alone_with_a_picture_per_row() {
     assert!(page.len() < 1_000_000, "{} bytes", page.len());
 }
 
+/// A dataset named by a relative path: its images are found beside it, as the loader finds them
+/// (the page once joined the folder twice and showed only placeholders).
+#[test]
+fn a_relative_dataset_path_finds_its_images() {
+    let dir = temp_dir();
+    run_ok(
+        &["demo", "--write", path(&dir, "run").to_str().unwrap()],
+        dir.path(),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "report",
+            "run/demo.parquet",
+            "--format",
+            "html",
+            "--top-rows",
+            "3",
+        ])
+        .current_dir(dir.path())
+        .env("FAULTLINE_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (pictures, placeholders, figures) = check_page(&stdout(&out));
+    assert_eq!(placeholders, 0);
+    assert_eq!(pictures, figures);
+    assert_eq!(
+        figures,
+        10 * (3 + 3),
+        "3 hardest and 3 easiest of 10 classes"
+    );
+}
+
 #[test]
 fn missing_images_are_placeholders_and_names_are_escaped() {
     use faultline::data::write::write_dataset;
