@@ -215,7 +215,7 @@ pub fn render(
         FormatArg::Json => json_text(&report)?,
         FormatArg::Table => diff_report::table(&report),
         FormatArg::Markdown => diff_report::markdown(&report),
-        FormatArg::Html => unreachable!("refused before the fit"),
+        FormatArg::Html => crate::report::diff_html::render(&report),
         FormatArg::Junit => {
             let gate = if fail_on.is_empty() {
                 &JUNIT_DEFAULT_FAIL_ON[..]
@@ -235,16 +235,6 @@ pub fn render(
         &compared.pair.before.class_names,
         fail_on,
     )
-}
-
-/// The comparison has no HTML page (yet): said before any work, not after the fits.
-pub fn refuse_html(output: &OutputArgs) -> Result<()> {
-    if output.format == Some(FormatArg::Html) {
-        return Err(Error::usage(
-            "diff writes --format table, json, markdown or junit (html is a report format)",
-        ));
-    }
-    Ok(())
 }
 
 /// `--fail-on`: an error naming every class with a verdict in `fail_on`.
@@ -269,7 +259,6 @@ pub fn gate(comparison: &Comparison, names: &[String], fail_on: &[Verdict]) -> R
 
 pub fn diff_command(args: DiffArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    refuse_html(&args.output)?;
     let ui = args.ui.options()?;
     if let Some(out) = &args.output.out {
         let mut inputs: Vec<&std::path::Path> = args.inputs.iter().map(PathBuf::as_path).collect();

@@ -718,7 +718,6 @@ fn demo_command(args: DemoArgs) -> Result<()> {
         || !args.fail_on.is_empty()
         || !std::io::stdout().is_terminal();
     if args.diff {
-        diff::refuse_html(&args.output)?;
         return demo_diff(args, world, ui, scripted, started);
     }
     // The HTML page shows the demo's pictures: the same thumbnails the explorer draws.

@@ -267,7 +267,7 @@ fn class_out(c: &ClassDiff, names: &[String]) -> ClassOut {
     }
 }
 
-fn mode_name(m: &ModeRef) -> String {
+pub(super) fn mode_name(m: &ModeRef) -> String {
     match (m.mode, m.shared_mode) {
         (Some(k), _) => format!("mode {k}"),
         (None, Some(s)) => format!("shared mode {s}"),
@@ -323,7 +323,7 @@ pub(crate) fn signed_points(x: f64, decimals: usize) -> String {
     format!("{rounded:+.decimals$}")
 }
 
-fn points(i: &Interval) -> String {
+pub(super) fn points(i: &Interval) -> String {
     format!("{:.0}", i.estimate * 100.0)
 }
 

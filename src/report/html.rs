@@ -13,15 +13,12 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-/// Pixels of a thumbnail's longer side.
-pub const THUMBNAIL_SIDE: u32 = 96;
-
 /// A triage mark and note, as the explorer saved them, by class name.
 pub type Marks = HashMap<String, (Option<String>, String)>;
 
 /// Text from the data, for HTML: control characters shown escaped (XML cannot carry most of
 /// them), markup characters as entities.
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     let visible = crate::text::visible(s);
     let mut out = String::with_capacity(visible.len());
     for c in visible.chars() {
@@ -37,13 +34,13 @@ fn text(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:0}h3{font-size:14px;margin:14px 0 6px;color:#444}
 .meta{color:#666;margin-bottom:16px}
 table{border-collapse:collapse}td,th{padding:3px 10px;text-align:left;border-bottom:1px solid #e3e6ec}
 th{background:#f4f6f9;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
-section{border:1px solid #dde1e8;border-radius:8px;padding:14px 16px;margin:18px 0}
+section{border:1px solid #dde1e8;border-radius:8px;padding:14px 16px;margin:18px 0;content-visibility:auto;contain-intrinsic-size:auto 560px}
 .head{display:flex;gap:12px;align-items:baseline;flex-wrap:wrap}
 .mark{padding:1px 8px;border-radius:10px;background:#eef1f6;font-size:12px}
 .finding{color:#0a6b3d}.none{color:#8a6d00}.skip{color:#888}
@@ -199,10 +196,18 @@ fn class_section(
     if let Some(reason) = &c.reason {
         let _ = writeln!(out, "<p class=\"caveat\">{}</p>", text(reason));
     }
-    for caveat in &c.caveats {
+    // The reason is also the first caveat of a class without a finding: said once.
+    for caveat in c
+        .caveats
+        .iter()
+        .filter(|k| Some(&k.text) != c.reason.as_ref())
+    {
         let _ = writeln!(out, "<p class=\"caveat\">! {}</p>", text(&caveat.text));
     }
-    if c.hardest.is_empty() && c.easiest.is_empty() {
+    if !shows_rows(c) {
+        if !c.hardest.is_empty() {
+            out.push_str("<p class=\"caveat\">Its images, captions and check are left out: they would illustrate a ranking no better than chance (the JSON report has them).</p>");
+        }
         out.push_str("</section>\n");
         return;
     }
@@ -373,7 +378,7 @@ fn bar_chart(out: &mut String, bars: &[(String, f64, Option<usize>, &str)]) {
     );
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -446,28 +451,34 @@ fn curve(out: &mut String, baseline: &[BaselineRow]) {
     );
 }
 
-/// The page for `report` on `dataset`: thumbnails from the rows' images (the paths the report
-/// holds, already resolved against the dataset's folder by the loader).
-pub fn page(report: &Report, marks: &Marks) -> String {
-    render(
-        report,
-        &|image: &str| thumbnail_uri(Path::new(image)),
-        marks,
-    )
+/// Whether a class's section shows its rows, captions and check: only when its first mode is
+/// significant (a ranking better than chance, even where the confidence ranks better still).
+/// The rest would illustrate noise, and on a page of 1,000 classes their thumbnails were most of
+/// its size.
+fn shows_rows(c: &ClassReport) -> bool {
+    c.modes.first().is_some_and(|m| m.evidence.significant)
+        && !(c.hardest.is_empty() && c.easiest.is_empty())
 }
 
-/// A JPEG data URI of the picture at `path`, at most [`THUMBNAIL_SIDE`] pixels a side.
-pub fn thumbnail_uri(path: &Path) -> Option<String> {
-    let image = crate::files::decode_image(path).ok()?;
-    let small = image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE).to_rgb8();
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
-        .encode_image(&small)
-        .ok()?;
-    Some(format!(
-        "data:image/jpeg;base64,{}",
-        crate::text::base64(&jpeg)
-    ))
+/// The page for `report`, with thumbnails of the rows' images (the paths the report holds,
+/// already resolved against the dataset's folder by the loader), made in parallel.
+pub fn page(report: &Report, marks: &Marks) -> String {
+    use rayon::prelude::*;
+    let mut images: Vec<&str> = report
+        .classes
+        .iter()
+        .filter(|c| shows_rows(c))
+        .flat_map(|c| c.hardest.iter().chain(&c.easiest))
+        .filter_map(|row| row.image.as_deref())
+        .collect();
+    images.sort_unstable();
+    images.dedup();
+    let thumbnails: HashMap<&str, Option<String>> = images
+        .par_iter()
+        .map(|&image| (image, super::thumbnail::data_uri(Path::new(image))))
+        .collect();
+    let thumbnail = |image: &str| thumbnails.get(image).cloned().flatten();
+    render(report, &thumbnail, marks)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! never half of one.
 
 pub(crate) mod diff;
+pub(crate) mod diff_html;
 pub(crate) mod export;
 pub(crate) mod gate;
 pub(crate) mod html;
@@ -10,6 +11,7 @@ pub(crate) mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod table;
+pub(crate) mod thumbnail;
 
 /// A decision value or caption score as people read it: in units of the class's decision
 /// spread ("-2.14σ"), the same at any C; the raw value (at small C about 1e-5) only when the

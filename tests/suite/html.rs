@@ -65,18 +65,30 @@ fn the_demo_page_stands_alone_with_a_picture_per_row() {
     );
     let page = std::fs::read_to_string(&page_path).unwrap();
     let (pictures, placeholders, figures) = check_page(&page);
-    // As many rows as the report shows: the same demo as JSON.
+    // As many rows as the report shows for its significant rankings: the same demo as JSON. A class whose
+    // ranking is no better than chance (horse, the control) shows none, and says why.
     let json = run_ok(&["demo", "--format", "json"], env_cache);
     let report: Value = serde_json::from_slice(&json.stdout).unwrap();
-    let rows: usize = report["classes"]
-        .as_array()
-        .unwrap()
+    let classes = report["classes"].as_array().unwrap();
+    let is_finding = |c: &&Value| c["modes"][0]["evidence"]["significant"].as_bool() == Some(true);
+    let rows: usize = classes
         .iter()
+        .filter(is_finding)
         .map(|c| c["hardest"].as_array().unwrap().len() + c["easiest"].as_array().unwrap().len())
         .sum();
+    let not_findings: Vec<&str> = classes
+        .iter()
+        .filter(|c| !is_finding(c))
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_findings, ["horse"]);
     assert_eq!(figures, rows);
-    assert_eq!(pictures, rows, "every test row of the demo has a picture");
+    assert_eq!(pictures, rows, "every row shown has a picture");
     assert_eq!(placeholders, 0);
+    let horse = &page[page.find("<h2>horse</h2>").unwrap()..];
+    let horse = &horse[..horse.find("</section>").unwrap()];
+    assert!(!horse.contains("<figure"), "{horse}");
+    assert!(horse.contains("no better than chance"), "{horse}");
     for class in report["classes"].as_array().unwrap() {
         let name = class["name"].as_str().unwrap();
         assert!(page.contains(&format!("<h2>{name}</h2>")), "{name}");
@@ -114,8 +126,8 @@ fn a_relative_dataset_path_finds_its_images() {
     assert_eq!(pictures, figures);
     assert_eq!(
         figures,
-        10 * (3 + 3),
-        "3 hardest and 3 easiest of 10 classes"
+        9 * (3 + 3),
+        "3 hardest and 3 easiest of the 9 classes with a finding"
     );
 }
 
@@ -163,14 +175,113 @@ fn missing_images_are_placeholders_and_names_are_escaped() {
     assert!(!page.contains('\u{1b}'));
 }
 
+/// `diff --format html`: the page stands alone, each class with a finding before or after has
+/// its section with its verdict, each significant mode its own, new modes theirs; the classes
+/// without any are in the table only. A gate that fails still writes the page, then exits 1.
 #[test]
-fn diff_refuses_html_before_any_work() {
+fn the_diff_page_stands_alone_with_every_verdict() {
     let dir = temp_dir();
-    let out = faultline(&["demo", "--diff", "--format", "html"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("html is a report format"),
-        "{}",
-        stderr(&out)
+    let out = faultline(
+        &[
+            "demo",
+            "--diff",
+            "--format",
+            "html",
+            "--fail-on",
+            "regressed",
+        ],
+        dir.path(),
     );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let page = stdout(&out);
+    let (pictures, placeholders, _) = check_page(&page);
+    assert_eq!((pictures, placeholders), (0, 0));
+    assert!(page.contains("<span class=\"gate-failed\">failed</span>"));
+    let json = run_ok(&["demo", "--diff", "--format", "json"], dir.path());
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let mut verdicts = std::collections::BTreeSet::new();
+    for class in report["classes"].as_array().unwrap() {
+        let (index, name) = (&class["index"], class["name"].as_str().unwrap());
+        let verdict = class["verdict"].as_str().unwrap();
+        verdicts.insert(verdict.to_string());
+        let start = format!("<section id=\"class-{index}\">");
+        if verdict == "not_a_finding" {
+            assert!(!page.contains(&start), "{name} has no section");
+            continue;
+        }
+        let section = &page[page.find(&start).unwrap_or_else(|| panic!("{name}"))..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert!(
+            section.contains(&format!("<h2>{name}</h2><span class=\"v v-{verdict}\">")),
+            "{name}: {verdict}"
+        );
+        for mode in class["modes"].as_array().unwrap() {
+            if mode["significant"].as_bool() != Some(true) {
+                continue;
+            }
+            let label = match (mode["mode"].as_u64(), mode["shared_mode"].as_u64()) {
+                (Some(k), _) => format!("mode {k}"),
+                (_, Some(s)) => format!("shared mode {s}"),
+                _ => unreachable!(),
+            };
+            let heading = format!("<h3>{label}");
+            let at = section
+                .find(&heading)
+                .unwrap_or_else(|| panic!("{name}: no {label}"));
+            let verdict = mode["verdict"].as_str().unwrap();
+            let line = &section[at..at + section[at..].find("</h3>").unwrap()];
+            assert!(
+                line.contains(&format!("v-{verdict}")),
+                "{name} {label}: {line}"
+            );
+        }
+        let new = class["new_modes"].as_array().unwrap().len();
+        assert_eq!(
+            section.matches("<div class=\"mode new\">").count(),
+            new,
+            "{name}"
+        );
+    }
+    // The demo's retrained model gives every verdict.
+    for v in ["fixed", "weaker", "persisting", "regressed", "new"] {
+        assert!(verdicts.contains(v), "{v} in {verdicts:?}");
+    }
+}
+
+/// Class names from the data are escaped on the diff page too (the same model twice).
+#[test]
+fn the_diff_page_escapes_class_names() {
+    use faultline::data::write::write_dataset;
+    use faultline::demo::{generate_world, Attribute, ClassSpec, DemoOptions, Planted};
+    let demo = generate_world(
+        &[
+            ClassSpec::new("<b>cat</b> & \"co\"", Planted::Hard(Attribute::Context(1))),
+            ClassSpec::new("dog\u{1b}[31m", Planted::Hard(Attribute::Context(2))),
+        ],
+        &DemoOptions {
+            seed: 3,
+            dim: 32,
+            per_split: [60, 150, 150, 0],
+        },
+    );
+    let dir = temp_dir();
+    let (before, after) = (path(&dir, "before.parquet"), path(&dir, "after.parquet"));
+    write_dataset(&demo.dataset, &before).unwrap();
+    write_dataset(&demo.dataset, &after).unwrap();
+    let args = [
+        "diff",
+        before.to_str().unwrap(),
+        after.to_str().unwrap(),
+        "--format",
+        "html",
+    ];
+    let page = stdout(&run_ok(&args, dir.path()));
+    assert!(
+        page.contains("v-persisting"),
+        "the same model twice: its modes persist"
+    );
+    check_page(&page);
+    assert!(page.contains("&lt;b&gt;cat&lt;/b&gt; &amp; &quot;co&quot;"));
+    assert!(page.contains("dog\\x1b[31m"));
+    assert!(!page.contains('\u{1b}'));
 }
