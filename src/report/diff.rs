@@ -40,6 +40,16 @@ pub struct DiffReport {
     pub classes: Vec<ClassOut>,
 }
 
+impl DiffReport {
+    /// Classes with no failure mode before and none after.
+    pub fn quiet_classes(&self) -> usize {
+        self.classes
+            .iter()
+            .filter(|c| c.verdict == Verdict::NotAFinding)
+            .count()
+    }
+}
+
 /// How an after mode is matched to a before one (see README, "Did the fix work?").
 #[derive(Debug, Serialize)]
 pub struct Matching {
@@ -549,11 +559,7 @@ pub fn markdown(r: &DiffReport) -> String {
             );
         }
     }
-    let quiet = r
-        .classes
-        .iter()
-        .filter(|c| c.verdict == Verdict::NotAFinding)
-        .count();
+    let quiet = r.quiet_classes();
     if quiet > 0 {
         let _ = writeln!(
             out,

@@ -134,11 +134,7 @@ pub fn render(r: &DiffReport) -> String {
         }
         out.push_str("</section>\n");
     }
-    let quiet = r
-        .classes
-        .iter()
-        .filter(|c| c.verdict == Verdict::NotAFinding)
-        .count();
+    let quiet = r.quiet_classes();
     if quiet > 0 {
         let _ = writeln!(
             out,
