@@ -72,11 +72,13 @@ fn gap(i: &Interval) -> String {
 /// The page.
 pub fn render(r: &DiffReport) -> String {
     let mut out = String::new();
-    let title = format!(
-        "faultline diff: {} → {}",
-        text(&r.before.prediction_column),
-        text(&r.after.prediction_column)
-    );
+    // Two files name their models by file; one file by its two prediction columns.
+    let (before, after) = if r.before.path != r.after.path {
+        (&r.before.path, &r.after.path)
+    } else {
+        (&r.before.prediction_column, &r.after.prediction_column)
+    };
+    let title = format!("faultline diff: {} → {}", text(before), text(after));
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>{title}</title><style>{STYLE}{DIFF_STYLE}</style></head><body>\n<h1>{title}</h1>\n"

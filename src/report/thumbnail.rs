@@ -1,9 +1,10 @@
 //! The HTML page's thumbnails: a picture file made into a small JPEG data URI.
 //!
 //! JPEGs are decoded by libjpeg-turbo (mozjpeg) at a reduced scale (its DCT scaling: a 500x375
-//! photo decodes as 125x94 for a 96-pixel thumbnail, a sixteenth of the work), other formats by
-//! the `image` crate; the thumbnail is written with 4:2:0 chroma subsampling, as photo JPEGs
-//! are (a third smaller than the 4:4:4 that `image`'s encoder writes). Every failure is None: the
+//! photo decodes as 125x94 for a 96-pixel thumbnail, a sixteenth of the pixels), other formats
+//! (and JPEGs libjpeg cannot give as RGB, such as CMYK) by the `image` crate; the thumbnail is
+//! written with 4:2:0 chroma subsampling, as photo JPEGs are (a quarter smaller than the 4:4:4
+//! that `image`'s encoder writes). Every failure is None: the
 //! page shows a placeholder, never an error.
 
 use crate::files::{MAX_IMAGE_ALLOC, MAX_IMAGE_SIDE};
@@ -22,7 +23,7 @@ pub fn data_uri(path: &Path) -> Option<String> {
     // libjpeg reports corrupt data by unwinding; the guard catches it quietly.
     let jpeg = crate::panic_guard::guard(path, || {
         let picture = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            decode_jpeg_near(&bytes, SIDE)
+            decode_jpeg_near(&bytes, SIDE).or_else(|| decode_other(&bytes))
         } else {
             decode_other(&bytes)
         };
@@ -70,6 +71,13 @@ fn decode_jpeg_near(bytes: &[u8], side: u32) -> Option<RgbImage> {
         || width > MAX_IMAGE_SIDE as usize
         || height > MAX_IMAGE_SIDE as usize
     {
+        return None;
+    }
+    // libjpeg cannot give CMYK as RGB (it would unwind): the caller's fallback decodes it.
+    if matches!(
+        decompress.color_space(),
+        mozjpeg::ColorSpace::JCS_CMYK | mozjpeg::ColorSpace::JCS_YCCK
+    ) {
         return None;
     }
     decompress.scale(jpeg_scale(width, height, side));
@@ -185,6 +193,27 @@ mod tests {
             let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
             assert_eq!(bytes[sof + 11], 0x22, "{}", path.display());
         }
+    }
+
+    /// A CMYK JPEG (as print workflows write them), which libjpeg cannot give as RGB, goes to
+    /// the `image` crate instead.
+    #[test]
+    fn a_cmyk_jpeg_still_gives_a_thumbnail() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_CMYK);
+        compress.set_size(200, 150);
+        let mut started = compress.start_compress(Vec::new()).unwrap();
+        started
+            .write_scanlines(&vec![128u8; 200 * 150 * 4])
+            .unwrap();
+        let bytes = started.finish().unwrap();
+        let path = file(dir.path(), "cmyk.jpg", |p| {
+            std::fs::write(p, &bytes).unwrap()
+        });
+        let uri = data_uri(&path).expect("a thumbnail");
+        let jpeg = unbase64(uri.strip_prefix("data:image/jpeg;base64,").unwrap());
+        let decoded = image::load_from_memory(&jpeg).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (96, 72));
     }
 
     #[test]
