@@ -367,3 +367,90 @@ fn demo_diff_opens_the_comparison_and_quits_cleanly() {
         "alternate screen left"
     );
 }
+
+/// A new user's path from README: embeddings they already have as a NumPy file beside a CSV of
+/// labels and predictions, opened in the explorer in a real terminal, then shared as the HTML
+/// page with the pictures.
+#[test]
+fn numpy_embeddings_open_in_the_explorer_and_make_the_html_page() {
+    use faultline::data::{load_dataset, LoadOptions};
+    require_tmux();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let bin = env!("CARGO_BIN_EXE_faultline");
+    let wrote = Command::new(bin)
+        .args(["demo", "--write", dir.path().to_str().unwrap()])
+        .env("FAULTLINE_CACHE_DIR", &state)
+        .output()
+        .unwrap();
+    assert!(wrote.status.success());
+    // The same rows as emb.npy + meta.csv, as `np.save` and pandas would write them.
+    let d = load_dataset(&dir.path().join("demo.parquet"), &LoadOptions::default()).unwrap();
+    let values: Vec<f32> = (0..d.len())
+        .flat_map(|r| d.embeddings.row(r).to_vec())
+        .collect();
+    std::fs::write(
+        dir.path().join("emb.npy"),
+        crate::common::npy_f32(d.len(), d.embeddings.dim(), &values),
+    )
+    .unwrap();
+    let name =
+        |class: Option<u32>| class.map_or(String::new(), |c| d.class_names[c as usize].clone());
+    let mut csv = String::from("label,prediction,split,image\n");
+    for row in 0..d.len() {
+        let image = d
+            .image(row)
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .unwrap_or_default();
+        csv.push_str(&format!(
+            "{},{},{},{image}\n",
+            name(d.labels[row]),
+            name(d.predictions.as_ref().unwrap()[row]),
+            d.splits[row].name()
+        ));
+    }
+    std::fs::write(dir.path().join("meta.csv"), csv).unwrap();
+
+    let tmux = Tmux {
+        socket: format!("faultline-test-npy-{}", std::process::id()),
+    };
+    tmux.start(&format!(
+        "cd {dir} && FAULTLINE_CACHE_DIR={state} FAULTLINE_STATE_DIR={state} TERM=xterm-256color {bin} explore --embeddings emb.npy meta.csv --image-protocol halfblocks --config /dev/null; echo EXIT=$?; sleep 30",
+        dir = dir.path().display(),
+        state = state.display(),
+    ));
+    let screen = tmux.wait_for("✓");
+    assert!(
+        screen.contains("Classes") && screen.contains("dog"),
+        "{screen}"
+    );
+    tmux.run(&["send-keys", "-t", "fl", "q"]);
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+
+    let page = dir.path().join("report.html");
+    let shared = Command::new(bin)
+        .current_dir(dir.path())
+        .args([
+            "report",
+            "meta.csv",
+            "--embeddings",
+            "emb.npy",
+            "--format",
+            "html",
+            "--out",
+        ])
+        .arg(&page)
+        .env("FAULTLINE_CACHE_DIR", &state)
+        .output()
+        .unwrap();
+    assert!(
+        shared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shared.stderr)
+    );
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(page.contains("<h2>dog</h2>"));
+    assert!(page.matches("<img src=\"data:image/jpeg;base64,").count() >= 9 * 20);
+    assert!(!page.contains("class=\"missing\""), "every picture found");
+}

@@ -203,3 +203,42 @@ fn a_clip_retrieval_folder_reports_as_the_parquet_does() {
     );
     assert_same(&clip, &expected);
 }
+
+/// A CSV whose image column is empty on every row read to infer its types (the train rows come
+/// first and have no images) holds paths further down: they are read as paths, the empty cells as
+/// no image. (It was typed Null, and the first path an error.)
+#[test]
+fn a_csv_column_empty_on_its_first_rows_holds_text_later() {
+    let dir = temp_dir();
+    let rows = 12_000;
+    let mut csv = String::from("label,prediction,split,image\n");
+    for i in 0..rows {
+        let (split, image) = if i < 11_000 {
+            ("val", String::new())
+        } else {
+            ("test", format!("images/{i}.png"))
+        };
+        let class = if i % 2 == 0 { "cat" } else { "dog" };
+        let prediction = if i % 7 == 0 { "dog" } else { class };
+        writeln!(csv, "{class},{prediction},{split},{image}").unwrap();
+    }
+    let meta = path(&dir, "meta.csv");
+    std::fs::write(&meta, csv).unwrap();
+    let values: Vec<f32> = (0..rows * 4)
+        .map(|i| ((i * 37) % 11) as f32 - 5.0)
+        .collect();
+    let emb = path(&dir, "emb.npy");
+    std::fs::write(&emb, npy_f32(rows, 4, &values)).unwrap();
+    let options = faultline::data::LoadOptions {
+        embeddings_file: Some(emb),
+        ..Default::default()
+    };
+    let d = faultline::data::load_dataset(&meta, &options).unwrap();
+    assert_eq!(d.image(0), None, "an empty cell is no image");
+    assert_eq!(d.image(10_999), None);
+    assert_eq!(d.image(11_000), Some(&dir.path().join("images/11000.png")));
+    assert_eq!(
+        d.image(rows - 1),
+        Some(&dir.path().join("images/11999.png"))
+    );
+}

@@ -106,7 +106,24 @@ impl BatchSource {
                     .infer_schema(&mut file, Some(CSV_INFERENCE_ROWS))
                     .map_err(|e| bad("CSV", &e))?;
                 file.rewind().map_err(|e| Error::io(path, e))?;
-                let schema = std::sync::Arc::new(schema);
+                // A column empty on every row read for inference (image paths only on the test
+                // rows, which come last) may hold text further down: read it as text.
+                let fields: Vec<_> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| match f.data_type() {
+                        arrow::datatypes::DataType::Null => std::sync::Arc::new(
+                            f.as_ref()
+                                .clone()
+                                .with_data_type(arrow::datatypes::DataType::Utf8),
+                        ),
+                        _ => f.clone(),
+                    })
+                    .collect();
+                let schema = std::sync::Arc::new(arrow::datatypes::Schema::new_with_metadata(
+                    fields,
+                    schema.metadata().clone(),
+                ));
                 let reader = arrow::csv::ReaderBuilder::new(schema.clone())
                     .with_format(format)
                     .with_batch_size(16 * 1024)
