@@ -438,13 +438,13 @@ fn curve(out: &mut String, baseline: &[BaselineRow]) {
     }
     let _ = write!(
         out,
-        "<text x=\"{:.1}\" y=\"22\" font-size=\"11\" fill=\"#c0392b\">direction</text>{}</svg>",
+        "<text x=\"{:.1}\" y=\"22\" font-size=\"11\" fill=\"#c0392b\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">direction</text>{}</svg>",
         width - 150.0,
         if confidence.is_empty() {
             String::new()
         } else {
             format!(
-                "<text x=\"{:.1}\" y=\"36\" font-size=\"11\" fill=\"#2e86c1\">least confident</text>",
+                "<text x=\"{:.1}\" y=\"36\" font-size=\"11\" fill=\"#2e86c1\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">least confident</text>",
                 width - 150.0
             )
         }
