@@ -1,6 +1,6 @@
 //! The key-hint bar: what the keys do here and now.
 
-use crate::ui::app::{App, FitState, Mode};
+use crate::ui::app::{App, ExportKind, FitState, Mode};
 use crate::ui::commands::{self, Hint};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
@@ -14,7 +14,8 @@ use ratatui::Frame;
 fn prioritised(app: &App, keymap: &Keymap) -> Vec<(u8, (String, String))> {
     let mut shown = Vec::new();
     if app.mode == Mode::ExportMenu {
-        shown.push((10, ("1-3".to_string(), "choose".to_string())));
+        let keys = format!("1-{}", ExportKind::ALL.len());
+        shown.push((10, (keys, "choose".to_string())));
     } else if app.is_typing() {
         let what = if app.mode == Mode::Search {
             "filter classes"
