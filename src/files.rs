@@ -342,17 +342,22 @@ pub fn path_from(folder: &Path, target: &Path) -> PathBuf {
 pub const MAX_IMAGE_SIDE: u32 = 12_000;
 pub const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
 
+/// The size limits above, for the `image` crate's decoders.
+pub fn image_limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
+    limits
+}
+
 /// Decodes the picture at `path` (a regular file only), under the size limits above.
 pub fn decode_image(path: &Path) -> std::result::Result<image::DynamicImage, String> {
     let opened = open_regular(path).and_then(|file| {
         image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format()
     });
     let mut reader = opened.map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
-    reader.limits(limits);
+    reader.limits(image_limits());
     reader
         .decode()
         .map_err(|e| format!("cannot decode {}: {e}", path.display()))

@@ -333,7 +333,7 @@ pub(crate) fn signed_points(x: f64, decimals: usize) -> String {
     format!("{rounded:+.decimals$}")
 }
 
-pub(super) fn points(i: &Interval) -> String {
+fn points(i: &Interval) -> String {
     format!("{:.0}", i.estimate * 100.0)
 }
 

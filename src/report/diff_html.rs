@@ -6,8 +6,8 @@
 //! then per class with a finding before or after: each mode's hard and easy sides and its check
 //! under both models as paired bars, the gap's change with its interval, and the new modes.
 
-use super::diff::{mode_name, points, DiffReport, ModeOut, NearCaption, NewModeOut};
-use super::html::{text, truncate, STYLE};
+use super::diff::{mode_name, DiffReport, ModeOut, NearCaption, NewModeOut};
+use super::html::{gap_points, significance, text, truncate, STYLE};
 use crate::analysis::compare::{Paired, Verdict};
 use crate::analysis::stats::Interval;
 use std::fmt::Write;
@@ -54,16 +54,6 @@ fn change(i: &Interval) -> String {
     format!(
         "{:+.1} points (95% CI {:+.1} to {:+.1})",
         100.0 * i.estimate,
-        100.0 * i.low,
-        100.0 * i.high
-    )
-}
-
-/// "66 points (95% CI 57 to 75)".
-fn gap(i: &Interval) -> String {
-    format!(
-        "{} points (95% CI {:.0} to {:.0})",
-        points(i),
         100.0 * i.low,
         100.0 * i.high
     )
@@ -325,8 +315,8 @@ fn mode_section(out: &mut String, m: &ModeOut) {
     let _ = writeln!(
         out,
         "</div><div><p>gap before: {}<br/>gap after: {}<br/><b>change: {}</b></p><p>hard-side accuracy {}, {}<br/>easy-side accuracy {}, {}</p><p class=\"meta\">{matched}</p></div></div></div>",
-        gap(&m.gap_before),
-        gap(&m.gap_after),
+        gap_points(&m.gap_before),
+        gap_points(&m.gap_after),
         change(&m.gap_change),
         before_after(&m.hard),
         change(&m.hard.change),
@@ -340,10 +330,7 @@ fn new_mode_section(out: &mut String, m: &NewModeOut) {
         .near_hard_caption
         .as_ref()
         .map_or(String::new(), |n| format!(": “{}”", text(&n.caption)));
-    let evidence = match (m.q_value, m.auc) {
-        (Some(q), Some(auc)) => text(&format!("{} · AUC {auc:.2}", crate::text::p_value("q", q))),
-        _ => "not tested".into(),
-    };
+    let evidence = significance(m.q_value, m.auc);
     let _ = write!(
         out,
         "<div class=\"mode new\"><h3>{} of the model after{caption} {}</h3><div class=\"cols\"><div>",
@@ -360,8 +347,8 @@ fn new_mode_section(out: &mut String, m: &NewModeOut) {
     let _ = writeln!(
         out,
         "</div><div><p>{evidence}</p><p>gap before: {}<br/>gap after: {}<br/><b>change: {}</b></p><p>hard-side accuracy {}, {}</p></div></div></div>",
-        gap(&m.gap_before),
-        gap(&m.gap_after),
+        gap_points(&m.gap_before),
+        gap_points(&m.gap_after),
         change(&m.gap_change),
         before_after(&m.hard),
         change(&m.hard.change),

@@ -85,6 +85,24 @@ pub fn render(
     out
 }
 
+/// "q < 0.001 · AUC 0.85" (HTML-escaped), or "not tested".
+pub(super) fn significance(q: Option<f64>, auc: Option<f64>) -> String {
+    match (q, auc) {
+        (Some(q), Some(auc)) => text(&format!("{} · AUC {auc:.2}", crate::text::p_value("q", q))),
+        _ => "not tested".into(),
+    }
+}
+
+/// A gap in percentage points: "66 points (95% CI 57 to 75)".
+pub(super) fn gap_points(gap: &crate::analysis::stats::Interval) -> String {
+    format!(
+        "{:.0} points (95% CI {:.0} to {:.0})",
+        100.0 * gap.estimate,
+        100.0 * gap.low,
+        100.0 * gap.high
+    )
+}
+
 fn percent(x: Option<f64>) -> String {
     x.map_or("–".into(), |x| format!("{:.1}%", 100.0 * x))
 }
@@ -94,22 +112,12 @@ fn summary(out: &mut String, report: &Report, marks: &Marks) {
     for c in &report.classes {
         let first = c.modes.first();
         let significance = first.map_or("–".into(), |m| {
-            match (m.evidence.q_value, m.evidence.auc) {
-                (Some(q), Some(auc)) => format!("{} · AUC {auc:.2}", crate::text::p_value("q", q)),
-                _ => "not tested".into(),
-            }
+            significance(m.evidence.q_value, m.evidence.auc)
         });
         let found = c.modes.iter().filter(|m| m.finding).count();
         let gap = first
             .and_then(|m| m.sides.as_ref())
-            .map_or("–".into(), |s| {
-                format!(
-                    "{:.0} points (95% CI {:.0} to {:.0})",
-                    100.0 * s.gap.estimate,
-                    100.0 * s.gap.low,
-                    100.0 * s.gap.high
-                )
-            });
+            .map_or("–".into(), |s| gap_points(&s.gap));
         let mark = marks
             .get(&c.name)
             .and_then(|(m, _)| m.clone())
@@ -122,7 +130,7 @@ fn summary(out: &mut String, report: &Report, marks: &Marks) {
             c.status.label(),
             percent(c.accuracy.test),
             c.svm.as_ref().map_or("–".into(), |s| format!("{:.3}", s.cv_balanced_accuracy)),
-            text(&significance),
+            significance,
             gap,
             text(&mark)
         );
@@ -154,11 +162,7 @@ fn shared_modes(out: &mut String, report: &Report) {
                 c.near_caption
                     .as_ref()
                     .map_or("–".into(), |n| format!("{:.0}% (K={})", 100.0 * n.accuracy, n.k)),
-                match (c.evidence.q_value, c.evidence.auc) {
-                    (Some(q), Some(auc)) =>
-                        text(&format!("{} · AUC {auc:.2}", crate::text::p_value("q", q))),
-                    _ => "not tested".into(),
-                }
+                significance(c.evidence.q_value, c.evidence.auc)
             );
         }
         out.push_str("</tbody></table></section>\n");
@@ -252,13 +256,7 @@ fn class_section(
         ];
         bar_chart(out, &bars);
         if let Some(gap) = &check.gap {
-            let _ = writeln!(
-                out,
-                "<p>gap {:.0} points (95% CI {:.0} to {:.0})</p>",
-                100.0 * gap.estimate,
-                100.0 * gap.low,
-                100.0 * gap.high
-            );
+            let _ = writeln!(out, "<p>gap {}</p>", gap_points(gap));
         }
     }
     if !c.baseline.is_empty() {

@@ -7,7 +7,7 @@
 //! that `image`'s encoder writes). Every failure is None: the
 //! page shows a placeholder, never an error.
 
-use crate::files::{MAX_IMAGE_ALLOC, MAX_IMAGE_SIDE};
+use crate::files::MAX_IMAGE_SIDE;
 use image::RgbImage;
 use std::path::Path;
 
@@ -100,11 +100,7 @@ fn decode_other(bytes: &[u8]) -> Option<RgbImage> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .ok()?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
-    reader.limits(limits);
+    reader.limits(crate::files::image_limits());
     Some(reader.decode().ok()?.to_rgb8())
 }
 
