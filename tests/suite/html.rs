@@ -94,6 +94,9 @@ fn the_demo_page_stands_alone_with_a_picture_per_row() {
         assert!(page.contains(&format!("<h2>{name}</h2>")), "{name}");
     }
     assert!(page.contains("a photo of a red dog in the snow"));
+    // Escaped once: "q < 0.001" as the browser shows it.
+    assert!(page.contains("q &lt; 0.001 · AUC"));
+    assert!(!page.contains("&amp;lt;"), "escaped twice");
     // 10 classes of 20 thumbnails each stay small.
     assert!(page.len() < 1_000_000, "{} bytes", page.len());
 }
